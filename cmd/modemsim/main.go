@@ -1,0 +1,65 @@
+// Command modemsim simulates IoT boards on pseudo-terminals and an Azure IoT
+// Hub + DPS on loopback. Run with no arguments it serves one nRF91 board
+// running the at_client sample; `modemsim help` lists the commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+	default:
+		fmt.Fprintln(os.Stderr, "modemsim:", err)
+		os.Exit(1)
+	}
+}
+
+// command is one subcommand of modemsim.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+func commands() []command {
+	return []command{
+		{"run", "serve an nRF91 board on a pseudo-terminal (the default)", runBoard},
+		{"help", "show this help", nil},
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || len(args[0]) > 0 && args[0][0] == '-' {
+		return runBoard(ctx, args, stdout, stderr)
+	}
+	for _, c := range commands() {
+		if c.name == args[0] && c.run != nil {
+			return c.run(ctx, args[1:], stdout, stderr)
+		}
+	}
+	usage(stdout)
+	if args[0] == "help" {
+		return nil
+	}
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: modemsim [command] [flags]\n\ncommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-6s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun 'modemsim <command> --help' for the flags of a command.")
+}

@@ -1,0 +1,49 @@
+// Package hub emulates Azure IoT Hub (and fronts the DPS service of package
+// dps) for unmodified device clients: MQTT 3.1.1 over TLS and over
+// WebSockets/TLS, SAS and X.509 authentication, telemetry, device twin,
+// direct methods and cloud-to-device messages, with a recorded Reason for
+// every refusal. The specification is /work/shared/protocols/azure-iot-hub.md
+// (§1 hub over MQTT, §3 TLS, §5 building blocks, §6 checklist, §7 failures).
+//
+// Structure: Service is the hub proper (a mochi-mqtt server with one hook,
+// the registry and CA store persisted as JSON, and the admin API). Emulator
+// composes the stand-in PKI (package pki), the Service, the DPS service and
+// the network front: an MQTT/TLS listener and a WebSocket/TLS listener
+// (package hub/wsconn); the TLS SNI decides between hub and DPS.
+//
+// What a device observes is what the real hub does: every authentication
+// failure is CONNACK 5 (3 for a disabled device as an option), protocol
+// violations close the socket without any MQTT packet (policed in mochi's
+// OnPacketRead), hub→device publishes go to exactly one connection.
+//
+// Deviations, stated plainly:
+//
+//   - TLS renegotiation (forum case WS1). On port 443 the real hub does not
+//     ask for a client certificate in the first handshake; unless the
+//     request carries `?iothub-no-client-cert=true` it renegotiates after the
+//     WebSocket request to ask for one, and a client built without
+//     renegotiation support is disconnected. Go's crypto/tls cannot
+//     renegotiate as a server, and the server cannot know whether a client
+//     would have answered a renegotiation. The emulator asks for the client
+//     certificate in the first handshake on every listener, and on the
+//     WebSocket listener it drops, before answering the upgrade, a request
+//     that lacks the parameter from a client that sent no certificate. So
+//     a device simulator models "can renegotiate" by presenting its
+//     certificate in the first handshake (that is the certificate a
+//     renegotiating client ends up sending) and "cannot renegotiate" by
+//     not presenting it. Consequence: a SAS device that omits the parameter
+//     is dropped even if its TLS stack could renegotiate (the real hub
+//     would let it continue after an empty renegotiation); such devices
+//     should send the parameter, as the Azure SDKs for Java/.NET/Embedded C
+//     offer. WithRenegotiationGate(false) turns the model off.
+//   - Sessions: CleanSession=0 keeps the device's subscriptions across
+//     reconnects (and the C2D queue always persists, it is cloud side), but
+//     CONNACK's session-present flag is always 0.
+//   - Module identities (`deviceId/moduleId`) are refused with a reason;
+//     only device identities are emulated.
+//   - Throttling (429) and other fault switches of checklist item 13 are
+//     not implemented.
+//   - Facts marked [inf] in the notes (the hub migration default date, the
+//     keep-alive value used for 0, closing on >256 KB telemetry) are
+//     configurable or documented next to their constant in facts.go.
+package hub

@@ -1,0 +1,307 @@
+// Package wsconn is a mochi-mqtt listener for MQTT over WebSockets/TLS that
+// behaves like Azure IoT Hub's port-443 endpoint: one upgrade path, the
+// `mqtt` subprotocol matched case-insensitively and echoed as the client
+// sent it, HTTP 400 for anything else, and the TLS state of every
+// connection kept reachable (X.509 authentication happens at CONNECT).
+// See /work/shared/protocols/azure-iot-hub.md §1.1 and §5.1.
+package wsconn
+
+import (
+	"crypto/tls"
+	"errors"
+	"io"
+	"log"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/mochi-mqtt/server/v2/listeners"
+)
+
+// ErrDropped is returned by a Gate to drop a request without any HTTP answer.
+var ErrDropped = errors.New("wsconn: request dropped")
+
+// Config configures a Listener.
+type Config struct {
+	ID      string
+	Address string
+	// TLSConfig is required: the endpoint is TLS only (§1.1 [doc D-MQTT]).
+	TLSConfig *tls.Config
+	// Path is the only accepted request path (e.g. "/$iothub/websocket").
+	Path string
+	// Subprotocol is the required subprotocol, matched case-insensitively.
+	Subprotocol string
+	// Gate, if set, runs after the path/subprotocol checks; a non-nil error
+	// closes the TCP connection without any HTTP response.
+	Gate func(r *http.Request) error
+	// Route, if set, may hand the connection to another MQTT server (for
+	// example DPS chosen by SNI); ok=false uses the listener's own server.
+	Route func(r *http.Request) (establish func(c net.Conn) error, ok bool)
+	// Rejected, if set, is told about every refused request.
+	Rejected func(r *http.Request, status int, why string)
+}
+
+// Listener implements listeners.Listener.
+type Listener struct {
+	cfg Config
+
+	mu     sync.Mutex
+	ln     net.Listener
+	srv    *http.Server
+	log    *slog.Logger
+	closed bool
+	conns  map[*Conn]struct{}
+	wg     sync.WaitGroup
+}
+
+// New returns a listener; call it through mochi's AddListener.
+func New(cfg Config) *Listener { return &Listener{cfg: cfg} }
+
+// ID returns the listener id.
+func (l *Listener) ID() string { return l.cfg.ID }
+
+// Protocol returns "wss".
+func (l *Listener) Protocol() string { return "wss" }
+
+// Address returns the bound address once Init ran.
+func (l *Listener) Address() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.ln != nil {
+		return l.ln.Addr().String()
+	}
+	return l.cfg.Address
+}
+
+// Init binds the TCP port.
+func (l *Listener) Init(log *slog.Logger) error {
+	if l.cfg.TLSConfig == nil {
+		return errors.New("wsconn: TLSConfig is required")
+	}
+	ln, err := net.Listen("tcp", l.cfg.Address)
+	if err != nil {
+		return err
+	}
+	l.mu.Lock()
+	l.ln, l.log = ln, log
+	l.mu.Unlock()
+	return nil
+}
+
+// Serve serves HTTP upgrades until Close.
+func (l *Listener) Serve(establish listeners.EstablishFn) {
+	mux := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { l.handle(w, r, establish) })
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		// HTTP/1.1 only: an upgrade cannot happen over HTTP/2.
+		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
+		ErrorLog:     log.New(io.Discard, "", 0), // handshake noise is not ours to print
+	}
+	l.mu.Lock()
+	l.srv = srv
+	ln := l.ln
+	l.mu.Unlock()
+	_ = srv.Serve(tls.NewListener(ln, l.cfg.TLSConfig))
+}
+
+// Shutdown stops accepting, closes every connection and waits until no
+// handler is running (so no EstablishFn call is in progress). Idempotent.
+func (l *Listener) Shutdown() {
+	l.mu.Lock()
+	l.closed = true
+	srv, ln := l.srv, l.ln
+	for c := range l.conns {
+		_ = c.Close()
+	}
+	l.mu.Unlock()
+	if srv != nil {
+		_ = srv.Close()
+	} else if ln != nil {
+		_ = ln.Close()
+	}
+	l.wg.Wait()
+}
+
+// Close stops the listener and the clients of this listener.
+func (l *Listener) Close(closeClients listeners.CloseFn) {
+	l.Shutdown()
+	closeClients(l.cfg.ID)
+}
+
+// enter registers a running handler; false once the listener is closed.
+func (l *Listener) enter() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return false
+	}
+	l.wg.Add(1)
+	return true
+}
+
+func (l *Listener) track(c *Conn, on bool) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.conns == nil {
+		l.conns = map[*Conn]struct{}{}
+	}
+	if !on {
+		delete(l.conns, c)
+		return true
+	}
+	if l.closed {
+		return false
+	}
+	l.conns[c] = struct{}{}
+	return true
+}
+
+// pickSubprotocol returns the client's token that matches want
+// case-insensitively (the C SDK sends "MQTT", §1.1 [src S-C]).
+func pickSubprotocol(r *http.Request, want string) (string, bool) {
+	for _, p := range websocket.Subprotocols(r) {
+		if strings.EqualFold(p, want) {
+			return p, true
+		}
+	}
+	return "", false
+}
+
+func (l *Listener) reject(w http.ResponseWriter, r *http.Request, why string) {
+	if l.cfg.Rejected != nil {
+		l.cfg.Rejected(r, http.StatusBadRequest, why)
+	}
+	http.Error(w, why, http.StatusBadRequest)
+}
+
+func (l *Listener) handle(w http.ResponseWriter, r *http.Request, establish listeners.EstablishFn) {
+	if !l.enter() {
+		return
+	}
+	defer l.wg.Done()
+	if r.URL.Path != l.cfg.Path {
+		l.reject(w, r, "wrong path "+r.URL.Path)
+		return
+	}
+	if !websocket.IsWebSocketUpgrade(r) {
+		l.reject(w, r, "not a WebSocket upgrade")
+		return
+	}
+	proto, ok := pickSubprotocol(r, l.cfg.Subprotocol)
+	if !ok {
+		l.reject(w, r, "subprotocol "+l.cfg.Subprotocol+" not offered")
+		return
+	}
+	if l.cfg.Gate != nil {
+		if err := l.cfg.Gate(r); err != nil {
+			if hj, ok := w.(http.Hijacker); ok {
+				if c, _, err := hj.Hijack(); err == nil {
+					_ = c.Close()
+					return
+				}
+			}
+			panic(http.ErrAbortHandler) // closes the connection without a response
+		}
+	}
+	up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
+	ws, err := up.Upgrade(w, r, http.Header{"Sec-Websocket-Protocol": {proto}})
+	if err != nil {
+		return // gorilla already answered with an HTTP error
+	}
+	c := &Conn{ws: ws, query: r.URL.Query(), host: r.Host}
+	if r.TLS != nil {
+		c.state = *r.TLS
+	}
+	if !l.track(c, true) {
+		_ = c.Close()
+		return
+	}
+	defer l.track(c, false)
+	if l.cfg.Route != nil {
+		if est, ok := l.cfg.Route(r); ok {
+			_ = est(c)
+			return
+		}
+	}
+	_ = establish(l.cfg.ID, c)
+}
+
+// Conn is an MQTT byte stream over binary WebSocket messages that keeps
+// the TLS state of the underlying connection.
+type Conn struct {
+	ws    *websocket.Conn
+	state tls.ConnectionState
+	query url.Values
+	host  string
+
+	rmu sync.Mutex
+	r   io.Reader
+	wmu sync.Mutex
+}
+
+// ConnectionState returns the TLS state of the handshake under the upgrade.
+func (c *Conn) ConnectionState() tls.ConnectionState { return c.state }
+
+// Query returns the upgrade request's query parameters.
+func (c *Conn) Query() url.Values { return c.query }
+
+// Read reads from the current binary message, moving to the next as needed.
+func (c *Conn) Read(p []byte) (int, error) {
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	for {
+		if c.r == nil {
+			mt, r, err := c.ws.NextReader()
+			if err != nil {
+				return 0, err
+			}
+			if mt != websocket.BinaryMessage {
+				continue // MQTT is framed in binary messages (§1.1 [src S-MOCHI, S-PAHO])
+			}
+			c.r = r
+		}
+		n, err := c.r.Read(p)
+		if errors.Is(err, io.EOF) {
+			c.r = nil
+			if n > 0 {
+				return n, nil
+			}
+			continue
+		}
+		return n, err
+	}
+}
+
+// Write sends p as one binary message.
+func (c *Conn) Write(p []byte) (int, error) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if err := c.ws.WriteMessage(websocket.BinaryMessage, p); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// Close closes the underlying connection.
+func (c *Conn) Close() error { return c.ws.Close() }
+
+// LocalAddr returns the local address.
+func (c *Conn) LocalAddr() net.Addr { return c.ws.LocalAddr() }
+
+// RemoteAddr returns the remote address.
+func (c *Conn) RemoteAddr() net.Addr { return c.ws.RemoteAddr() }
+
+// SetDeadline sets both deadlines (mochi uses it for keep-alive).
+func (c *Conn) SetDeadline(t time.Time) error { return c.ws.NetConn().SetDeadline(t) }
+
+// SetReadDeadline sets the read deadline.
+func (c *Conn) SetReadDeadline(t time.Time) error { return c.ws.SetReadDeadline(t) }
+
+// SetWriteDeadline sets the write deadline.
+func (c *Conn) SetWriteDeadline(t time.Time) error { return c.ws.SetWriteDeadline(t) }

@@ -1,0 +1,93 @@
+package pki
+
+import (
+	"crypto/x509"
+	"time"
+)
+
+// Substitution records that a device's trust anchor was a real public root
+// and the stand-in of the same name was used in its place. Callers show it
+// in the transcript: the mapping must be visible (DESIGN.md "Real roots vs
+// stand-ins").
+type Substitution struct {
+	Name    RootName
+	Real    *x509.Certificate
+	StandIn *x509.Certificate
+}
+
+// MapTrustAnchors returns the anchors a simulated device verifies servers
+// with: each real public Azure root (recognised by SHA-256 fingerprint) is
+// replaced by its stand-in, every other certificate is kept as it is. An
+// unknown or wrong root therefore stays unknown or wrong.
+func (p *PKI) MapTrustAnchors(anchors []*x509.Certificate) ([]*x509.Certificate, []Substitution, error) {
+	out := make([]*x509.Certificate, 0, len(anchors))
+	var subs []Substitution
+	for _, c := range anchors {
+		name, ok := LookupRealRoot(c)
+		if !ok {
+			out = append(out, c)
+			continue
+		}
+		a, err := p.Root(name)
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, a.Cert)
+		subs = append(subs, Substitution{Name: name, Real: c, StandIn: a.Cert})
+	}
+	return out, subs, nil
+}
+
+// Service is an Azure endpoint whose server chain changed root on a known date.
+type Service int
+
+// Services.
+const (
+	ServiceHub Service = iota
+	ServiceDPS
+)
+
+func (s Service) String() string {
+	switch s {
+	case ServiceHub:
+		return "IoT Hub"
+	case ServiceDPS:
+		return "DPS"
+	}
+	return "Service(?)"
+}
+
+// Migration is the window in which a service moved from Baltimore CyberTrust
+// Root to DigiCert Global Root G2, region by region
+// (azure-iot-hub.md §3.3 [doc D-MIG]).
+type Migration struct {
+	Start, End time.Time
+}
+
+// MigrationOf returns the Baltimore → DigiCert G2 window of a service: hubs
+// 15 Feb – 15 Oct 2023, DPS 15 Jan – 15 Feb 2024 [doc D-MIG].
+func MigrationOf(s Service) Migration {
+	switch s {
+	case ServiceDPS:
+		return Migration{
+			Start: time.Date(2024, time.January, 15, 0, 0, 0, 0, time.UTC),
+			End:   time.Date(2024, time.February, 15, 0, 0, 0, 0, time.UTC),
+		}
+	default:
+		return Migration{
+			Start: time.Date(2023, time.February, 15, 0, 0, 0, 0, time.UTC),
+			End:   time.Date(2023, time.October, 15, 0, 0, 0, 0, time.UTC),
+		}
+	}
+}
+
+// RootAt is the root a service's chain ends in at time t. Inside the
+// migration window a given hub moved on an unknown day, so the default
+// treats the whole window as still Baltimore [I]; a scenario that needs a
+// particular hub's day sets the root explicitly.
+func RootAt(s Service, t time.Time) RootName {
+	if t.Before(MigrationOf(s).End) {
+		return BaltimoreCyberTrustRoot
+	}
+	return DigiCertGlobalRootG2
+}
