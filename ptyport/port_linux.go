@@ -1,11 +1,12 @@
 package ptyport
 
 import (
+	"github.com/creack/pty"
+
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -90,40 +91,33 @@ func Open(opts ...Option) (_ *Port, err error) {
 	return p, nil
 }
 
-// openPair opens /dev/ptmx and our slave descriptor. creack/pty is not used because
-// its Linux Open calls (*os.File).Fd(), which switches the master to blocking mode,
-// and then Close could not unblock a pending Read.
+// openPair allocates the pty with creack/pty and keeps our own slave
+// descriptor. creack/pty's Open calls (*os.File).Fd(), which switches the
+// master to blocking mode, so Close could not unblock a pending Read; the
+// master is therefore re-wrapped in non-blocking mode, which os.NewFile
+// turns into a pollable file again.
 func (p *Port) openPair() error {
-	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
+	master, tty, err := pty.Open()
 	if err != nil {
-		return fmt.Errorf("ptyport: open /dev/ptmx: %w", err)
+		return fmt.Errorf("ptyport: allocate pty: %w", err)
 	}
-	p.master = m
-	rc, err := m.SyscallConn()
+	defer master.Close()
+	defer tty.Close()
+	mfd, err := unix.Dup(int(master.Fd()))
 	if err != nil {
-		return fmt.Errorf("ptyport: ptmx: %w", err)
+		return fmt.Errorf("ptyport: dup master: %w", err)
 	}
-	var n uint32
-	var ioErr error
-	if err := rc.Control(func(fd uintptr) {
-		if n, ioErr = unix.IoctlGetUint32(int(fd), unix.TIOCGPTN); ioErr != nil {
-			ioErr = fmt.Errorf("TIOCGPTN: %w", ioErr)
-			return
-		}
-		if ioErr = unix.IoctlSetPointerInt(int(fd), unix.TIOCSPTLCK, 0); ioErr != nil {
-			ioErr = fmt.Errorf("unlockpt: %w", ioErr)
-		}
-	}); err != nil {
-		return fmt.Errorf("ptyport: ptmx: %w", err)
+	unix.CloseOnExec(mfd)
+	if err := unix.SetNonblock(mfd, true); err != nil {
+		unix.Close(mfd)
+		return fmt.Errorf("ptyport: master non-blocking: %w", err)
 	}
-	if ioErr != nil {
-		return fmt.Errorf("ptyport: ptmx: %w", ioErr)
+	p.master = os.NewFile(uintptr(mfd), "/dev/ptmx")
+	p.path = tty.Name()
+	if p.slaveFd, err = unix.Dup(int(tty.Fd())); err != nil {
+		return fmt.Errorf("ptyport: dup %s: %w", p.path, err)
 	}
-	p.path = "/dev/pts/" + strconv.FormatUint(uint64(n), 10)
-	p.slaveFd, err = unix.Open(p.path, unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("ptyport: open %s: %w", p.path, err)
-	}
+	unix.CloseOnExec(p.slaveFd)
 	return nil
 }
 
