@@ -106,7 +106,7 @@ var terminators = map[string]atparser.Terminator{
 
 // OpenNRF91 loads (or creates) the board's state, flashes the persona and
 // opens its serial port. Close releases everything.
-func OpenNRF91(cfg NRF91Config) (b *NRF91, err error) {
+func OpenNRF91(cfg NRF91Config) (_ *NRF91, err error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -131,7 +131,7 @@ func OpenNRF91(cfg NRF91Config) (b *NRF91, err error) {
 	if err != nil {
 		return nil, err
 	}
-	b = &NRF91{cfg: cfg, id: id, log: cfg.Logger}
+	b := &NRF91{cfg: cfg, id: id, log: cfg.Logger}
 	defer func() {
 		if err != nil {
 			b.Close()
@@ -183,6 +183,12 @@ func OpenNRF91(cfg NRF91Config) (b *NRF91, err error) {
 		engineOpts = append(engineOpts, atengine.WithQuoteIdleReset(cfg.QuoteIdleReset.Duration))
 	}
 	b.engine = atengine.New(b.port, handler, engineOpts...)
+	// The sample prints its banner at boot, before any host could have the
+	// port open: it reaches the transcript, not a client.
+	b.rec.Notef("boot: nRF91 %s, persona %s, IMEI %s, port %s", id.Model, cfg.Persona, id.IMEI, b.port.Path())
+	if err := b.engine.Write(atclient.BannerBytes()); err != nil {
+		return nil, err
+	}
 	return b, nil
 }
 
@@ -212,12 +218,8 @@ func (b *NRF91) notify(urc string) {
 	}
 }
 
-// Run boots the firmware (banner) and serves the port until ctx ends.
+// Run serves the port until ctx ends.
 func (b *NRF91) Run(ctx context.Context) error {
-	b.rec.Notef("boot: nRF91 %s, persona %s, IMEI %s, port %s", b.id.Model, b.cfg.Persona, b.id.IMEI, b.port.Path())
-	if err := b.engine.Write(atclient.BannerBytes()); err != nil {
-		return err
-	}
 	err := b.engine.Run(ctx)
 	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 		return nil

@@ -49,7 +49,7 @@ func TestDPSBySNIThenHub(t *testing.T) {
 			require.True(t, tok.WaitTimeout(10*time.Second))
 			require.NoError(t, tok.Error())
 			defer c.Disconnect(0)
-			require.True(t, c.Subscribe("$dps/registrations/res/#", 1, nil).WaitTimeout(5*time.Second))
+			require.True(t, c.Subscribe("$dps/registrations/res/#", 1, nil).WaitTimeout(10*time.Second))
 			c.Publish("$dps/registrations/PUT/iotdps-register/?$rid=1", 1, false, `{"registrationId":"reg1"}`)
 			var assigned struct {
 				Status            string `json:"status"`

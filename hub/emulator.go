@@ -117,6 +117,10 @@ func (e *Emulator) Start(ctx context.Context) error {
 				return nil, false
 			},
 			Rejected: e.wsRejected,
+			HandshakeFailed: func(remote string, err error) {
+				recordHandshakeFailure(e.rec, e.cfg.clock, ListenerWS, remote, err)
+			},
+			HandshakeTimeout: e.cfg.handshakeTimeout,
 		})
 		if err := e.srv.AddListener(e.wsL); err != nil {
 			return fmt.Errorf("hub: websocket listener %s: %w", e.cfg.wsAddr, err)

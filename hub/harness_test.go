@@ -122,7 +122,7 @@ func (h *harness) connect(d dial) (*device, byte, error) {
 	dev := &device{lost: make(chan error, 1), msgs: make(chan paho.Message, 64)}
 	o := paho.NewClientOptions().SetClientID(d.id).SetUsername(d.user).SetPassword(d.pass).
 		SetTLSConfig(tc).SetProtocolVersion(4).SetAutoReconnect(false).SetConnectRetry(false).
-		SetCleanSession(d.clean).SetConnectTimeout(5 * time.Second).SetWriteTimeout(5 * time.Second).
+		SetCleanSession(d.clean).SetConnectTimeout(15 * time.Second).SetWriteTimeout(10 * time.Second).
 		SetDefaultPublishHandler(func(_ paho.Client, m paho.Message) { dev.msgs <- m }).
 		SetConnectionLostHandler(func(_ paho.Client, err error) { dev.lost <- err })
 	if d.willTopic != "" {
@@ -139,7 +139,7 @@ func (h *harness) connect(d dial) (*device, byte, error) {
 	}
 	c := paho.NewClient(o)
 	tok := c.Connect()
-	if !tok.WaitTimeout(10 * time.Second) {
+	if !tok.WaitTimeout(20 * time.Second) {
 		return nil, 0, fmt.Errorf("connect timeout")
 	}
 	ct := tok.(*paho.ConnectToken)
@@ -177,14 +177,14 @@ func (h *harness) waitReason(check Check) Reason {
 			}
 		}
 		return false
-	}, 5*time.Second, 10*time.Millisecond, "no reason %s in %v", check, h.e.Reasons())
+	}, 10*time.Second, 10*time.Millisecond, "no reason %s in %v", check, h.e.Reasons())
 	return got
 }
 
 func (d *device) sub(t *testing.T, filter string, qos byte) byte {
 	t.Helper()
 	tok := d.c.Subscribe(filter, qos, nil)
-	require.True(t, tok.WaitTimeout(5*time.Second))
+	require.True(t, tok.WaitTimeout(10*time.Second))
 	require.NoError(t, tok.Error())
 	return tok.(*paho.SubscribeToken).Result()[filter]
 }
@@ -192,13 +192,13 @@ func (d *device) sub(t *testing.T, filter string, qos byte) byte {
 func (d *device) pub(t *testing.T, topic string, qos byte, payload []byte) {
 	t.Helper()
 	tok := d.c.Publish(topic, qos, false, payload)
-	require.True(t, tok.WaitTimeout(5*time.Second))
+	require.True(t, tok.WaitTimeout(10*time.Second))
 	require.NoError(t, tok.Error())
 }
 
 func (d *device) waitMsg(t *testing.T, prefix string) paho.Message {
 	t.Helper()
-	deadline := time.After(5 * time.Second)
+	deadline := time.After(10 * time.Second)
 	for {
 		select {
 		case m := <-d.msgs:

@@ -245,7 +245,7 @@ func (r *registry) update(id string, fn func(d *Device) error) (Device, error) {
 	return cloneDevice(&nd), nil
 }
 
-// verifiedCAs returns the parsed CA certificates, split by verification state.
+// caPools returns the verified CAs, all CAs, and the CA names by certificate.
 func (r *registry) caPools() (verified, all *x509.CertPool, names map[*x509.Certificate]string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

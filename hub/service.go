@@ -473,7 +473,8 @@ func (s *Service) Telemetry(buffer int) (<-chan Message, func()) {
 	}
 }
 
-// errViolation wraps mochi's reject sentinel so ReadPacket fails and the
+// violation records a protocol violation and returns an error wrapping
+// mochi's reject sentinel, so ReadPacket fails and the
 // socket closes without any MQTT packet (§5.1).
 func (s *Service) violation(c *conn, detail string, vals map[string]string) error {
 	s.forceClose(c, Reason{Check: CheckProtocolViolation, Detail: detail, Values: vals})

@@ -58,7 +58,7 @@ func newServerTLS(cfg *config, p *pki.PKI) *serverTLS {
 	return &serverTLS{cfg: cfg, pki: p, hubHosts: hub, dpsHosts: dps, cache: map[string]*tls.Certificate{}}
 }
 
-// HubRoot is the root the hub's chain comes from at time now: explicit, or
+// rootAt is the root a chain comes from at time now: explicit, or
 // Baltimore before the migration date and DigiCert Global Root G2 after (§3.3 [doc D-MIG]).
 func rootAt(explicit pki.RootName, migration, now time.Time) pki.RootName {
 	if explicit != "" {

@@ -13,6 +13,13 @@
 //   - board output the old client never read is flushed when the last client closes,
 //     and output written while no client has the port open is discarded.
 //
+// The kernel keeps a pty's unread output across a close and a reopen (a USB
+// CDC-ACM port drops it on the last close), and Linux tells a process about a
+// close only afterwards. So the flush follows the close by the time inotify
+// takes to report it, about a millisecond: a client that reopens and reads
+// within that window can still see the previous client's unread answer. Host
+// tools take far longer to reopen, and most flush their input on open anyway.
+//
 // Only Linux is supported: client tracking uses inotify on devpts and /proc, and the
 // device node uses a bind mount. On other systems [Open] returns [ErrUnsupported].
 package ptyport

@@ -7,6 +7,7 @@
 package wsconn
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"io"
@@ -44,6 +45,10 @@ type Config struct {
 	Route func(r *http.Request) (establish func(c net.Conn) error, ok bool)
 	// Rejected, if set, is told about every refused request.
 	Rejected func(r *http.Request, status int, why string)
+	// HandshakeFailed, if set, is told about every failed TLS handshake.
+	HandshakeFailed func(remote string, err error)
+	// HandshakeTimeout bounds the TLS handshake (default 10 s).
+	HandshakeTimeout time.Duration
 }
 
 // Listener implements listeners.Listener.
@@ -107,7 +112,69 @@ func (l *Listener) Serve(establish listeners.EstablishFn) {
 	l.srv = srv
 	ln := l.ln
 	l.mu.Unlock()
-	_ = srv.Serve(tls.NewListener(ln, l.cfg.TLSConfig))
+	_ = srv.Serve(newHandshakeListener(ln, l.cfg))
+}
+
+// handshakeListener completes each TLS handshake in its own goroutine
+// before http.Server sees the connection, so failures can be reported
+// (http.Server only logs them) and a slow client does not block Accept.
+type handshakeListener struct {
+	net.Listener
+	cfg  Config
+	out  chan net.Conn
+	done chan struct{}
+	once sync.Once
+}
+
+func newHandshakeListener(ln net.Listener, cfg Config) *handshakeListener {
+	if cfg.HandshakeTimeout <= 0 {
+		cfg.HandshakeTimeout = 10 * time.Second
+	}
+	h := &handshakeListener{Listener: ln, cfg: cfg, out: make(chan net.Conn), done: make(chan struct{})}
+	go h.acceptLoop()
+	return h
+}
+
+func (h *handshakeListener) acceptLoop() {
+	defer h.Close()
+	for {
+		c, err := h.Listener.Accept()
+		if err != nil {
+			return
+		}
+		go func() {
+			tc := tls.Server(c, h.cfg.TLSConfig)
+			ctx, cancel := context.WithTimeout(context.Background(), h.cfg.HandshakeTimeout)
+			err := tc.HandshakeContext(ctx)
+			cancel()
+			if err != nil {
+				if h.cfg.HandshakeFailed != nil {
+					h.cfg.HandshakeFailed(c.RemoteAddr().String(), err)
+				}
+				_ = c.Close()
+				return
+			}
+			select {
+			case h.out <- tc:
+			case <-h.done:
+				_ = tc.Close()
+			}
+		}()
+	}
+}
+
+func (h *handshakeListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-h.out:
+		return c, nil
+	case <-h.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (h *handshakeListener) Close() error {
+	h.once.Do(func() { close(h.done) })
+	return h.Listener.Close()
 }
 
 // Shutdown stops accepting, closes every connection and waits until no

@@ -1,0 +1,161 @@
+package board
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/modemsim/modemsim/hosttool"
+)
+
+func runBoard(t *testing.T, cfg NRF91Config) *NRF91 {
+	t.Helper()
+	if cfg.Dir == "" {
+		cfg.Dir = t.TempDir()
+	}
+	b, err := OpenNRF91(cfg)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		require.NoError(t, <-done)
+		require.NoError(t, b.Close())
+	})
+	return b
+}
+
+func open(t *testing.T, b *NRF91) *hosttool.Serial {
+	t.Helper()
+	s, err := hosttool.OpenSerial(b.PortPath())
+	require.NoError(t, err)
+	return s
+}
+
+func exchange(t *testing.T, s *hosttool.Serial, cmd string) []string {
+	t.Helper()
+	lines, err := s.Exchange(context.Background(), cmd, 3*time.Second)
+	require.NoError(t, err, cmd)
+	return lines
+}
+
+func TestReopenTenTimes(t *testing.T) {
+	b := runBoard(t, NRF91Config{})
+	imei := b.Identity().IMEI
+	for i := range 10 {
+		s := open(t, b)
+		switch i % 3 {
+		case 0: // a normal exchange
+			assert.Equal(t, []string{imei, "OK"}, exchange(t, s, "AT+CGSN"), "cycle %d", i)
+		case 1: // leave without reading the answer: it must not reach the next client
+			require.NoError(t, s.Write([]byte("AT+CGMI\r\n")))
+			time.Sleep(20 * time.Millisecond)
+		case 2: // leave halfway through a command: the next client starts clean
+			require.NoError(t, s.Write([]byte("AT%CMNG=0,1,0,\"-----BEGIN")))
+			time.Sleep(20 * time.Millisecond)
+		}
+		require.NoError(t, s.Close())
+		// The next client sees exactly its own answer and nothing stale. A
+		// tool takes far longer than this to start and reopen; the pause
+		// only keeps the test clear of the ~1 ms it takes the port to notice
+		// a close (ptyport's doc explains the window).
+		time.Sleep(20 * time.Millisecond)
+		s = open(t, b)
+		assert.Equal(t, []string{"OK"}, exchange(t, s, "AT"), "cycle %d", i)
+		assert.Empty(t, s.ReadFor(30*time.Millisecond), "cycle %d: stale bytes", i)
+		require.NoError(t, s.Close())
+	}
+}
+
+func TestHostileInputLeavesBoardAnswering(t *testing.T) {
+	tests := []struct {
+		name  string
+		input []byte
+		pause time.Duration // what the host waits before its next command (it would time out)
+	}{
+		{"100 KB without terminator", bytes.Repeat([]byte("A"), 100*1024), 0},
+		{"binary garbage", func() []byte {
+			g := make([]byte, 8192)
+			for i := range g {
+				g[i] = byte(i*131 + 7)
+			}
+			return g
+		}(), 0},
+		{"unbalanced quote", []byte("AT%CMNG=0,42,0,\"-----BEGIN CERTIFICATE-----\r\nMIIB\r\n"), 1500 * time.Millisecond},
+		{"BS and DEL", []byte("ATX\x08+CGMI\x7f\x7f\x7f\x7f"), 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := runBoard(t, NRF91Config{})
+			s := open(t, b)
+			defer s.Close()
+			require.NoError(t, s.Write(tc.input))
+			time.Sleep(tc.pause)
+			require.NoError(t, s.Write([]byte("\r\n")))
+			s.ReadFor(100 * time.Millisecond) // whatever the garbage earned
+			assert.Equal(t, []string{b.Identity().IMEI, "OK"}, exchange(t, s, "AT+CGSN"))
+			assert.Equal(t, []string{"OK"}, exchange(t, s, "AT"))
+		})
+	}
+}
+
+func TestIdentityPersistsAndConfigWins(t *testing.T) {
+	dir := t.TempDir()
+	b, err := OpenNRF91(NRF91Config{Dir: dir})
+	require.NoError(t, err)
+	first := b.Identity()
+	require.NoError(t, b.Close())
+
+	b, err = OpenNRF91(NRF91Config{Dir: dir})
+	require.NoError(t, err)
+	assert.Equal(t, first, b.Identity(), "identity is generated once")
+	require.NoError(t, b.Close())
+
+	b, err = OpenNRF91(NRF91Config{Dir: dir, IMEI: "352656100367872", Model: "nrf9160"})
+	require.NoError(t, err)
+	id := b.Identity()
+	require.NoError(t, b.Close())
+	assert.Equal(t, "352656100367872", id.IMEI)
+	assert.Equal(t, "nrf9160", id.Model)
+	assert.Equal(t, "mfw_nrf9160_1.3.5", id.Firmware)
+	assert.Equal(t, first.DeviceUUID, id.DeviceUUID)
+	var onDisk map[string]string
+	data, err := os.ReadFile(filepath.Join(dir, identityFile))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(data, &onDisk))
+	assert.Equal(t, "352656100367872", onDisk["imei"])
+
+	_, err = OpenNRF91(NRF91Config{Dir: t.TempDir(), IMEI: "352656100367873"})
+	assert.ErrorContains(t, err, "Luhn")
+	_, err = OpenNRF91(NRF91Config{Dir: t.TempDir(), Terminator: "semicolon"})
+	assert.ErrorContains(t, err, "terminator")
+}
+
+func TestTwoSimulatorsCannotShareAState(t *testing.T) {
+	dir := t.TempDir()
+	b, err := OpenNRF91(NRF91Config{Dir: dir})
+	require.NoError(t, err)
+	defer b.Close()
+	_, err = OpenNRF91(NRF91Config{Dir: dir})
+	assert.Error(t, err)
+}
+
+func TestReservedNordicEntriesAreListed(t *testing.T) {
+	b := runBoard(t, NRF91Config{})
+	s := open(t, b)
+	defer s.Close()
+	lines := exchange(t, s, "AT%CMNG=1")
+	require.Len(t, lines, 4)
+	assert.Regexp(t, `^%CMNG: 4294967292,10,"[0-9A-F]{64}"$`, lines[0])
+	assert.Regexp(t, `^%CMNG: 4294967294,6,"[0-9A-F]{64}"$`, lines[2])
+	exchange(t, s, "AT+CMEE=1")
+	assert.Equal(t, []string{"+CME ERROR: 514"}, exchange(t, s, "AT%CMNG=3,4294967292,10"))
+}
