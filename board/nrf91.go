@@ -37,6 +37,9 @@ type NRF91Config struct {
 	DeviceUUID string `json:"device_uuid,omitempty"`
 	Firmware   string `json:"firmware,omitempty"`
 	ModemUUID  string `json:"modem_uuid,omitempty"`
+	// DeviceType overrides the attestation token's device type, which is
+	// inferred for the nRF9160 SICA (modemkey.DeviceTypeForModel).
+	DeviceType int `json:"device_type,omitempty"`
 	// Terminator is the AT host line termination: "any" (default), "cr",
 	// "lf", "crlf" or "nul".
 	Terminator string `json:"terminator,omitempty"`
@@ -161,7 +164,7 @@ func OpenNRF91(cfg NRF91Config) (_ *NRF91, err error) {
 	b.modem, err = nrf91modem.New(nrf91modem.Config{
 		Identity: id, IdentityKey: idKey, Store: b.store, Notify: b.notify,
 		Options: nrf91modem.Options{ValidatePEM: cfg.ValidatePEM, RejectOverwrite: cfg.RejectOverwrite,
-			StandardCSR: cfg.StandardCSR, Logger: cfg.Logger},
+			StandardCSR: cfg.StandardCSR, DeviceType: cfg.DeviceType, Logger: cfg.Logger},
 	})
 	if err != nil {
 		return nil, err

@@ -189,35 +189,10 @@ func (w *world) choseATMode() error {
 func (w *world) answers(sent string) [][]byte {
 	var out [][]byte
 	for _, log := range w.toolLog {
-		s := &logView{log}
-		out = append(out, s.answersTo(unescape(sent))...)
+		out = append(out, hosttool.AnswersTo(log, []byte(unescape(sent)))...)
 	}
 	if w.serial != nil {
 		out = append(out, w.serial.AnswersTo([]byte(unescape(sent)))...)
-	}
-	return out
-}
-
-type logView struct{ events []hosttool.Event }
-
-func (l *logView) answersTo(sent string) [][]byte {
-	var out [][]byte
-	var cur []byte
-	in := false
-	for _, e := range l.events {
-		if e.Wrote {
-			if in {
-				out = append(out, cur)
-			}
-			in, cur = string(e.Data) == sent, nil
-			continue
-		}
-		if in {
-			cur = append(cur, e.Data...)
-		}
-	}
-	if in {
-		out = append(out, cur)
 	}
 	return out
 }

@@ -54,11 +54,15 @@ func (s *Serial) record(wrote bool, p []byte) {
 
 // AnswersTo returns what the client read after each time it wrote exactly
 // sent (up to its next write), in order.
-func (s *Serial) AnswersTo(sent []byte) [][]byte {
+func (s *Serial) AnswersTo(sent []byte) [][]byte { return AnswersTo(s.Log(), sent) }
+
+// AnswersTo finds, in a client's log, what it read after each time it wrote
+// exactly sent, up to its next write.
+func AnswersTo(log []Event, sent []byte) [][]byte {
 	var out [][]byte
 	var cur []byte
 	in := false
-	for _, e := range s.Log() {
+	for _, e := range log {
 		if e.Wrote {
 			if in {
 				out = append(out, cur)

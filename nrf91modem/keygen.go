@@ -177,7 +177,10 @@ func handleATTESTTOKEN(_ context.Context, m *Modem, cmd atparser.Command) atpars
 	if err := errors.Join(err1, err2); err != nil {
 		return m.fail(CMESystemError)
 	}
-	devType, ok := modemkey.DeviceTypeForModel(m.model.CGMM)
+	devType, ok := m.opts.DeviceType, m.opts.DeviceType != 0
+	if !ok {
+		devType, ok = modemkey.DeviceTypeForModel(m.model.CGMM)
+	}
 	if !ok {
 		return m.fail(CMESystemError)
 	}

@@ -34,6 +34,9 @@ type Options struct {
 	// StandardCSR leaves out the explicit NULL parameter the real modem puts
 	// on ecdsa-with-SHA256 in %KEYGEN CSRs (nrf91.md §3 [T]); tools strip it.
 	StandardCSR bool
+	// DeviceType is the attestation token's device type; 0 derives it from
+	// the model (nRF Cloud utils' table, nrf91.md §4).
+	DeviceType int
 	// Rand is the entropy source for keys and nonces (crypto/rand if nil).
 	Rand   io.Reader
 	Logger *slog.Logger

@@ -41,6 +41,10 @@ func commands() []command {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+		usage(stdout)
+		return nil
+	}
 	if len(args) == 0 || len(args[0]) > 0 && args[0][0] == '-' {
 		return runBoard(ctx, args, stdout, stderr)
 	}
@@ -57,7 +61,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: modemsim [command] [flags]\n\ncommands:")
+	fmt.Fprintln(w, "usage: modemsim [command] [flags]\n\nWith no command, modemsim runs one nRF91 board (the run command).\n\ncommands:")
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-6s %s\n", c.name, c.summary)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"flag"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -75,6 +76,29 @@ func (c *child) stop(t *testing.T, sig syscall.Signal) {
 func generation(tag, gen int) string {
 	head := fmt.Sprintf("slot %d generation %d ", tag, gen)
 	return head + strings.Repeat(fmt.Sprintf("%d", gen%10), 1500-len(head))
+}
+
+func TestHelp(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--help"}, "commands:"},
+		{[]string{"help"}, "commands:"},
+		{[]string{"run", "--help"}, "-transcript"},
+	}
+	for _, tc := range tests {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			var out, errOut strings.Builder
+			err := run(context.Background(), tc.args, &out, &errOut)
+			if err != nil {
+				require.ErrorIs(t, err, flag.ErrHelp)
+			}
+			assert.Contains(t, out.String()+errOut.String(), tc.want)
+		})
+	}
+	var out strings.Builder
+	assert.Error(t, run(context.Background(), []string{"frobnicate"}, &out, &out))
 }
 
 func TestRunPrintsPortAndLink(t *testing.T) {
