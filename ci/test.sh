@@ -8,10 +8,14 @@ cd "$(dirname "$0")/.."
 # Go lives in /usr/local/go on our machines; a login shell may not have it.
 command -v go >/dev/null 2>&1 || export PATH="$PATH:/usr/local/go/bin"
 
-# openssl is used by one test (it checks %KEYGEN CSRs the way users do);
-# install it where it is missing and we may.
-if ! command -v openssl >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-  apt-get update -qq && apt-get install -y -qq openssl >/dev/null || echo "ci: could not install openssl; its test will skip" >&2
+# Real tools some tests run, from Debian: openssl checks %KEYGEN CSRs the way
+# users do; pyserial (python3-serial) lists ports the way nrfcredstore 2.x
+# does. Install what is missing where we may; the tests skip without them.
+need=()
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+/usr/bin/python3 -c 'import serial.tools.list_ports' >/dev/null 2>&1 || need+=(python3-serial)
+if [ ${#need[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  { apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null; } || echo "ci: could not install ${need[*]}; their tests will skip" >&2
 fi
 
 echo "== gofmt"
