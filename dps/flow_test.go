@@ -476,3 +476,24 @@ func TestSimulationClock(t *testing.T) {
 	assert.Equal(t, "$dps/registrations/res/401/?$rid=1", topic)
 	assert.Equal(t, []string{dps.CheckX509Validity, dps.CheckSASExpired}, e.reasons.checks())
 }
+
+func TestRegistrationThrottled(t *testing.T) {
+	groupKey := key(0, 32)
+	e := newEnv(t, dps.WithRegistrationRateLimit(1, time.Hour))
+	_, err := e.svc.CreateGroupEnrollment(dps.GroupEnrollment{GroupID: "symgroup", Attestation: dps.AttestationSymmetricKey, PrimaryKey: groupKey, Enabled: true})
+	require.NoError(t, err)
+	d, err := e.connect(t, creds{regID: "dev1", password: sasPassword("dev1", sas.DeriveDeviceKey(groupKey, "dev1"))})
+	require.NoError(t, err)
+	// The first request is within the quota and gets its 202; the next is
+	// throttled: 429 with a retry-after, as DPS answers (§2.4 [doc P-ERR]).
+	d.publish(t, "$dps/registrations/PUT/iotdps-register/?$rid=1", []byte(`{"registrationId":"dev1"}`))
+	assert.True(t, strings.HasPrefix(d.next(t).Topic(), "$dps/registrations/res/202/?$rid=1"))
+	d.publish(t, "$dps/registrations/PUT/iotdps-register/?$rid=2", []byte(`{"registrationId":"dev1"}`))
+	m := d.next(t)
+	assert.Equal(t, "$dps/registrations/res/429/?$rid=2&retry-after=3", m.Topic())
+	var body errBody
+	require.NoError(t, json.Unmarshal(m.Payload(), &body))
+	assert.Equal(t, 429001, body.ErrorCode)
+	assert.NotEmpty(t, body.TrackingID)
+	assert.Contains(t, e.reasons.checks(), dps.CheckThrottled)
+}

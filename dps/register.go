@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,6 +26,13 @@ func (s *Service) handle(cl *mqtt.Client, req request, payload []byte) {
 	sess := s.sessions[cl]
 	s.mu.Unlock()
 	if sess == nil {
+		return
+	}
+	if !s.regQuota.Allow(s.opts.clock()) {
+		regID := sess.id.RegistrationID
+		s.refuse(regID, CheckThrottled, "request over the registration quota; answered 429 with retry-after",
+			map[string]string{"limit": strconv.Itoa(s.regQuota.Limit()), "window": s.regQuota.Window().String()})
+		s.reply(cl, regID, 429, req.RID, s.retryAfterSeconds(), s.errorBody(errCodeThrottled, errMsgThrottled))
 		return
 	}
 	switch req.Kind {

@@ -25,6 +25,8 @@
 package dps
 
 import (
+	"github.com/modemsim/modemsim/quota"
+
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -123,6 +125,8 @@ const (
 	errCodeBadRequest         = 400000 // [inf: class 400, §2.4 lists 400 for bad body]
 	errCodeNotFound           = 404000 // [inf: class 404, §2.4]
 	errCodeAssignFailed       = 500000 // [inf: class 500, §2.4]
+	errCodeThrottled          = 429001 // [inf: class 429, §2.4 "throttled | 429 + retry-after"]
+	errMsgThrottled           = "Operations are being throttled for this tenant."
 )
 
 // Registration statuses (§2.2 [src S-PROV, S-CS]).
@@ -146,10 +150,20 @@ type options struct {
 	retryAfter     time.Duration
 	skew           time.Duration
 	rand           io.Reader
+	regLimit       int
+	regWindow      time.Duration
 }
 
 // Option configures a Service.
 type Option func(*options)
+
+// WithRegistrationRateLimit answers register and operation-status requests
+// (all devices together) beyond limit per window with `res/429` and a
+// retry-after, as a throttled DPS does (§2.4 [doc P-ERR]). The real limits
+// depend on the service's units; 0 means unlimited (the default).
+func WithRegistrationRateLimit(limit int, window time.Duration) Option {
+	return func(o *options) { o.regLimit, o.regWindow = limit, window }
+}
 
 // WithLogger sets the logger (default: discard).
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
@@ -196,6 +210,8 @@ type Service struct {
 	st       *state
 	sessions map[*mqtt.Client]*session
 	ops      map[string]*operation
+	// regQuota throttles registration requests (WithRegistrationRateLimit).
+	regQuota *quota.Bucket
 }
 
 // session is one device connection that passed CONNECT.
@@ -247,7 +263,7 @@ func New(dir string, a Assigner, opts ...Option) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{dir: dir, assigner: a, opts: o, st: st,
-		sessions: map[*mqtt.Client]*session{}, ops: map[string]*operation{}}
+		sessions: map[*mqtt.Client]*session{}, ops: map[string]*operation{}, regQuota: quota.New(o.regLimit, o.regWindow)}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 
 	caps := mqtt.NewDefaultServerCapabilities()

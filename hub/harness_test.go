@@ -266,12 +266,17 @@ func (h *harness) raw(id, pass string) *rawConn {
 
 func (r *rawConn) connect(t *testing.T, id, pass string, level byte) *packets.ConnackPacket {
 	t.Helper()
+	return r.connectKeepAlive(t, id, pass, level, 60)
+}
+
+func (r *rawConn) connectKeepAlive(t *testing.T, id, pass string, level byte, keepAlive uint16) *packets.ConnackPacket {
+	t.Helper()
 	cp := packets.NewControlPacket(packets.Connect).(*packets.ConnectPacket)
 	cp.ProtocolName, cp.ProtocolVersion = "MQTT", level
 	if level == 3 {
 		cp.ProtocolName = "MQIsdp"
 	}
-	cp.ClientIdentifier, cp.Keepalive, cp.CleanSession = id, 60, true
+	cp.ClientIdentifier, cp.Keepalive, cp.CleanSession = id, keepAlive, true
 	cp.UsernameFlag, cp.Username = true, testHost+"/"+id+"/?api-version=2021-04-12"
 	cp.PasswordFlag, cp.Password = true, []byte(pass)
 	require.NoError(t, cp.Write(r))

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -856,4 +857,53 @@ func TestEmulatorLifecycle(t *testing.T) {
 	e2, err := New(t.TempDir(), WithPKI(testPKI(t)))
 	require.NoError(t, err)
 	require.NoError(t, e2.Close(), "close without start")
+}
+
+func TestTwinThrottled(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, WithTwinRateLimit(2, time.Hour))
+	key := h.sasDevice("dev1")
+	d := h.mustConnect(dial{id: "dev1", pass: sasToken(testHost, "dev1", key, time.Now().Add(time.Hour))})
+	d.sub(t, "$iothub/twin/res/#", 1)
+	for i, want := range []string{"200", "204", "429", "429"} {
+		topic := "$iothub/twin/GET/?$rid=" + strconv.Itoa(i)
+		var body []byte
+		if want == "204" {
+			topic, body = "$iothub/twin/PATCH/properties/reported/?$rid="+strconv.Itoa(i), []byte(`{"a":1}`)
+		}
+		d.pub(t, topic, 1, body)
+		m := d.waitMsg(t, "$iothub/twin/res/")
+		assert.True(t, strings.HasPrefix(m.Topic(), "$iothub/twin/res/"+want+"/?$rid="+strconv.Itoa(i)), "request %d: %s", i, m.Topic())
+	}
+	rs := h.waitReason(CheckThrottled)
+	assert.Equal(t, "dev1", rs.DeviceID)
+	assert.Equal(t, "2", rs.Values["limit"])
+	// A throttled device stays connected: 429 is an answer, not a close.
+	assert.True(t, h.e.Connected("dev1"))
+}
+
+func TestKeepAliveExpiryCloses(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	key := h.sasDevice("quiet")
+	r := h.raw("", "")
+	ack := r.connectKeepAlive(t, "quiet", sasToken(testHost, "quiet", key, time.Now().Add(time.Hour)), 4, 1)
+	require.Equal(t, byte(0), ack.ReturnCode)
+	// Silent for longer than 1.5 × 1 s: the hub closes without a packet.
+	r.expectClosedSilently(t)
+	rs := h.waitReason(CheckKeepAlive)
+	assert.Equal(t, "quiet", rs.DeviceID)
+	assert.Equal(t, "1s", rs.Values["keepAlive"])
+}
+
+func TestOversizedTelemetryCloses(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	key := h.sasDevice("big")
+	d := h.mustConnect(dial{id: "big", pass: sasToken(testHost, "big", key, time.Now().Add(time.Hour))})
+	tok := d.c.Publish("devices/big/messages/events/", 0, false, make([]byte, 256*1024+1))
+	tok.WaitTimeout(5 * time.Second)
+	require.Error(t, d.waitLost(t))
+	rs := h.waitReason(CheckProtocolViolation)
+	assert.Contains(t, rs.Detail, "256 KB")
 }

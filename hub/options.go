@@ -33,6 +33,10 @@ type config struct {
 	renegotiationGate bool
 	handshakeTimeout  time.Duration
 	dpsOpts           []dps.Option
+
+	// fault switches
+	twinLimit  int
+	twinWindow time.Duration
 }
 
 func newConfig(opts []Option) *config {
@@ -53,6 +57,15 @@ func newConfig(opts []Option) *config {
 		o(c)
 	}
 	return c
+}
+
+// WithTwinRateLimit answers device twin requests (GET and reported
+// PATCH, all devices together) beyond limit per window with status 429, as
+// a throttled hub does (§1.6, §7 "Throttled twin op" [doc D-MQTT, D-QUOTA]).
+// The real quota depends on the hub's tier and units; 0 means unlimited
+// (the default).
+func WithTwinRateLimit(limit int, window time.Duration) Option {
+	return func(c *config) { c.twinLimit, c.twinWindow = limit, window }
 }
 
 // WithHostName sets the hub host name (default DefaultHostName).

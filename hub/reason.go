@@ -37,6 +37,8 @@ const (
 	CheckTakenOver         Check = "duplicate-connection"
 	CheckDisabledLive      Check = "device-disabled-while-connected"
 	CheckDeletedLive       Check = "device-deleted-while-connected"
+	CheckKeepAlive         Check = "keep-alive-expired"
+	CheckThrottled         Check = "throttled"
 )
 
 // Reason is a structured explanation of one refusal or forced close.

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,6 +18,7 @@ import (
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
 
+	"github.com/modemsim/modemsim/quota"
 	"github.com/modemsim/modemsim/sas"
 )
 
@@ -87,9 +90,11 @@ type devState struct {
 // registry, twin, methods, C2D and telemetry.
 type Service struct {
 	cfg *config
-	reg *registry
-	rec *recorder
-	srv *mqtt.Server
+	// twinQuota throttles twin requests (WithTwinRateLimit).
+	twinQuota *quota.Bucket
+	reg       *registry
+	rec       *recorder
+	srv       *mqtt.Server
 
 	mu      sync.Mutex
 	conns   map[*mqtt.Client]*conn
@@ -115,12 +120,13 @@ func newService(dir string, cfg *config) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{
-		cfg:     cfg,
-		reg:     reg,
-		rec:     newRecorder(cfg.log, cfg.reasonSink, cfg.maxRecords),
-		conns:   map[*mqtt.Client]*conn{},
-		devices: map[string]*devState{},
-		tele:    map[int]chan Message{},
+		cfg:       cfg,
+		reg:       reg,
+		rec:       newRecorder(cfg.log, cfg.reasonSink, cfg.maxRecords),
+		twinQuota: quota.New(cfg.twinLimit, cfg.twinWindow),
+		conns:     map[*mqtt.Client]*conn{},
+		devices:   map[string]*devState{},
+		tele:      map[int]chan Message{},
 	}
 	s.srv = NewMQTTServer(cfg.log)
 	if err := s.srv.AddHook(&hook{s: s}, nil); err != nil {
@@ -551,22 +557,25 @@ func (s *Service) onPublish(c *conn, pk packets.Packet) {
 		}
 		s.dispatchTelemetry(Message{DeviceID: c.deviceID, Received: s.now(), Topic: pk.TopicName,
 			Payload: append([]byte(nil), pk.Payload...), Properties: app, SystemProperties: sys})
-	case kindTwinGet:
+	case kindTwinGet, kindTwinReported:
 		rid, _ := queryValue(pt.query, "$rid")
+		if !s.twinQuota.Allow(s.now()) {
+			s.rec.reason(Reason{Time: s.now(), Service: serviceName, DeviceID: c.deviceID, Check: CheckThrottled,
+				Detail: "twin request over the hub's twin quota; answered 429",
+				Values: map[string]string{"topic": pk.TopicName, "limit": strconv.Itoa(s.cfg.twinLimit), "window": s.cfg.twinWindow.String()}})
+			s.twinReply(c, 429, rid, "", nil)
+			return
+		}
+		if pt.kind == kindTwinReported {
+			s.reportedPatch(c, rid, pk.Payload)
+			return
+		}
 		d, ok := s.reg.device(c.deviceID)
 		if !ok {
 			s.twinReply(c, 404, rid, "", nil)
 			return
 		}
 		s.twinReply(c, 200, rid, "", d.Twin.Document())
-	case kindTwinReported:
-		rid, _ := queryValue(pt.query, "$rid")
-		ver, status := s.patchReported(c.deviceID, pk.Payload)
-		extra := ""
-		if status == 204 {
-			extra = "&$version=" + strconv.FormatInt(ver, 10)
-		}
-		s.twinReply(c, status, rid, extra, nil)
 	case kindMethodResponse:
 		rid, _ := queryValue(pt.query, "$rid")
 		s.mu.Lock()
@@ -577,6 +586,17 @@ func (s *Service) onPublish(c *conn, pk packets.Packet) {
 			ch <- MethodResult{Status: pt.status, Payload: append([]byte(nil), pk.Payload...)}
 		}
 	}
+}
+
+// reportedPatch applies a reported-properties patch and answers 204 with
+// the new version, or 400 for malformed JSON (§1.6 [doc D-MQTT]).
+func (s *Service) reportedPatch(c *conn, rid string, payload []byte) {
+	ver, status := s.patchReported(c.deviceID, payload)
+	extra := ""
+	if status == 204 {
+		extra = "&$version=" + strconv.FormatInt(ver, 10)
+	}
+	s.twinReply(c, status, rid, extra, nil)
 }
 
 // twinReply answers on `$iothub/twin/res/{status}/?$rid=…` only if the
@@ -809,6 +829,7 @@ func (h *hook) OnDisconnect(cl *mqtt.Client, err error, _ bool) {
 	if c.timer != nil {
 		c.timer.Stop()
 	}
+	closing := c.closing
 	ds := s.dev(c.deviceID)
 	if ds.cur == c { // a taken-over connection must not overwrite its successor's state
 		ds.cur = nil
@@ -821,8 +842,25 @@ func (h *hook) OnDisconnect(cl *mqtt.Client, err error, _ bool) {
 	}
 	successor := ds.cur != nil && len(c.inflightC2D) > 0
 	s.mu.Unlock()
+	if !closing && isTimeout(err) {
+		// Silence longer than 1.5 × keep-alive: the hub disconnects (§1.5
+		// [doc D-MQTT] 404104 DeviceConnectionClosedRemotely).
+		rs := Reason{Time: s.now(), Service: serviceName, DeviceID: c.deviceID, Check: CheckKeepAlive,
+			Detail: "no packet within 1.5 × the keep-alive; connection closed",
+			Values: map[string]string{"keepAlive": strconv.Itoa(int(cl.State.Keepalive)) + "s"}}
+		s.rec.reason(rs)
+		s.rec.attempt(Attempt{Time: rs.Time, Remote: cl.Net.Remote, Listener: cl.Net.Listener, ClientID: c.deviceID,
+			DeviceID: c.deviceID, Auth: c.auth, Outcome: OutcomeClosed, ConnackCode: -1, Reason: &rs})
+	}
 	if successor {
 		s.flushC2D(c.deviceID)
 	}
 	s.cfg.log.Info("hub: device disconnected", "device", c.deviceID, "remote", cl.Net.Remote, "error", err)
+}
+
+// isTimeout reports whether a connection ended on a read deadline, which is
+// how the broker enforces keep-alive.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
 }
