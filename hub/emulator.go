@@ -95,6 +95,9 @@ func (e *Emulator) Start(ctx context.Context) error {
 	if e.started {
 		return errors.New("hub: already started")
 	}
+	if err := e.stls.warm(); err != nil {
+		return err
+	}
 	tcfg := e.stls.tlsConfig()
 	dsrv := e.dps.Server()
 	if e.cfg.mqttAddr != "" {

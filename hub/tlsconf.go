@@ -79,8 +79,24 @@ func (t *serverTLS) dpsRoot() pki.RootName {
 }
 
 func (t *serverTLS) getCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+	return t.certificateFor(isDPSName(hello.ServerName))
+}
+
+// warm issues the hub and DPS chains of the current date before any
+// device connects: issuing one can mean generating RSA keys, which must not
+// happen inside a handshake (a slow first handshake times out).
+func (t *serverTLS) warm() error {
+	for _, dps := range []bool{false, true} {
+		if _, err := t.certificateFor(dps); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *serverTLS) certificateFor(dps bool) (*tls.Certificate, error) {
 	root, hosts, kind := t.hubRoot(), t.hubHosts, "hub"
-	if isDPSName(hello.ServerName) {
+	if dps {
 		root, hosts, kind = t.dpsRoot(), t.dpsHosts, "dps"
 	}
 	key := kind + "|" + string(root)
