@@ -33,12 +33,8 @@ func runBoard(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintln(stderr, "usage: modemsim run [flags]\n\nServe one nRF91 board on a new pseudo-terminal until SIGINT/SIGTERM.\n\nflags:")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
 	logger, err := newLogger(stderr, *logLevel)
 	if err != nil {

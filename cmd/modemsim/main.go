@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -36,6 +37,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"run", "serve an nRF91 board on a pseudo-terminal (the default)", runBoard},
+		{"hub", "run the Azure IoT Hub + DPS emulator, or administer it", runHub},
 		{"help", "show this help", nil},
 	}
 }
@@ -66,4 +68,17 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-6s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nRun 'modemsim <command> --help' for the flags of a command.")
+}
+
+// parseFlags parses a command's flags and refuses positional arguments, as
+// every modemsim command takes flags only.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	return nil
 }
