@@ -186,7 +186,11 @@ func (e *Engine) Run(ctx context.Context) error {
 			idleTimer, idleC = nil, nil
 			e.rec.Notef("partial command inside an open quote discarded after %v idle", e.idle)
 			e.framer.Reset()
-		case <-e.hangups:
+		case _, ok := <-e.hangups:
+			if !ok {
+				e.hangups = nil // the port is going away; nothing more will come
+				continue
+			}
 			if e.framer.Pending() {
 				e.rec.Notef("host closed the port: partial command discarded")
 			}

@@ -159,3 +159,17 @@ func TestLongLineThenNextCommand(t *testing.T) {
 	h.expect(t, "ERROR\r\nOK\r\n")
 	assert.Contains(t, h.rec.String(), "bytes dropped")
 }
+
+func TestClosedHangupsDoNotSpin(t *testing.T) {
+	host, dev := net.Pipe()
+	hangups := make(chan struct{})
+	close(hangups)
+	e := New(dev, ATDialect{Handler: &echoModem{}, Framing: atparser.FramingBare}, WithHangups(hangups))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Run(ctx) }()
+	defer func() { cancel(); host.Close(); <-done }()
+	h := &harness{host: host}
+	h.send(t, "AT\r\n")
+	h.expect(t, "OK\r\n")
+}

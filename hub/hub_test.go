@@ -636,6 +636,12 @@ func TestTLS(t *testing.T) {
 		_, err := tls.Dial("tcp", h.e.MQTTAddr(), &tls.Config{RootCAs: h.roots(), ServerName: testHost, MinVersion: tls.VersionTLS13})
 		require.Error(t, err)
 	})
+	t.Run("no common strong suite refused", func(t *testing.T) {
+		_, err := tls.Dial("tcp", h.e.MQTTAddr(), &tls.Config{RootCAs: h.roots(), ServerName: testHost,
+			MaxVersion: tls.VersionTLS12, CipherSuites: []uint16{tls.TLS_RSA_WITH_AES_128_CBC_SHA}})
+		require.Error(t, err)
+		h.waitReason(CheckTLSHandshake)
+	})
 	t.Run("TLS 1.2 with a documented suite", func(t *testing.T) {
 		c, err := tls.Dial("tcp", h.e.MQTTAddr(), &tls.Config{RootCAs: h.roots(), ServerName: testHost})
 		require.NoError(t, err)
@@ -644,6 +650,17 @@ func TestTLS(t *testing.T) {
 		assert.Contains(t, strongCipherSuites, st.CipherSuite)
 		_ = c.Close()
 	})
+}
+
+// A hub without the 2025 enforcement still speaks the legacy suites (§3.2).
+func TestLegacyCipherSuitesOptIn(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, WithLegacyCipherSuites(true))
+	c, err := tls.Dial("tcp", h.e.MQTTAddr(), &tls.Config{RootCAs: h.roots(), ServerName: testHost,
+		MaxVersion: tls.VersionTLS12, CipherSuites: []uint16{tls.TLS_RSA_WITH_AES_128_CBC_SHA}})
+	require.NoError(t, err)
+	assert.Equal(t, tls.TLS_RSA_WITH_AES_128_CBC_SHA, c.ConnectionState().CipherSuite)
+	_ = c.Close()
 }
 
 func TestTLS13OptIn(t *testing.T) {

@@ -130,6 +130,20 @@ func TestKEYGENRules(t *testing.T) {
 	assert.Equal(t, a.Body, b.Body)
 }
 
+func TestKEYGENMemoryFull(t *testing.T) {
+	full, err := credstore.Open(t.TempDir(), credstore.WithSecretTypes(SecretTypes...), credstore.WithCapacity(1, 1<<20))
+	require.NoError(t, err)
+	defer full.Close()
+	require.NoError(t, full.Put(credstore.Key{Tag: 1, Type: TypeRootCA}, []byte("occupied")))
+	tm := newTestModem(t, "nrf9151", Options{})
+	tm.Modem.store, tm.store = full, full
+	runSteps(t, tm, []step{
+		{"AT+CMEE=1", "OK\r\n"},
+		{"AT%KEYGEN=42,2,0", "+CME ERROR: 515\r\n"},
+		{"AT%CMNG=1,42", "OK\r\n"},
+	})
+}
+
 func TestATTESTTOKEN(t *testing.T) {
 	tm := newTestModem(t, "nrf9151", Options{})
 	re := regexp.MustCompile(`^%ATTESTTOKEN: "([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)"\r\nOK\r\n$`)

@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/modemsim/modemsim/hosttool"
+	"github.com/modemsim/modemsim/transcript"
 )
 
 // The test binary doubles as the modemsim command: with this variable set
@@ -103,11 +104,40 @@ func TestHelp(t *testing.T) {
 
 func TestRunPrintsPortAndLink(t *testing.T) {
 	state := t.TempDir()
-	c := startSimulator(t, state)
+	transcriptFile := filepath.Join(state, "at.log")
+	c := startSimulator(t, state, "--transcript", transcriptFile)
 	link, err := filepath.EvalSymlinks(filepath.Join(state, "tty"))
 	require.NoError(t, err)
 	assert.Equal(t, c.port, link)
+
+	// The transcript file gets every byte, both ways, timestamped.
+	s, err := hosttool.OpenSerial(link)
+	require.NoError(t, err)
+	lines, err := s.Exchange(context.Background(), "AT+CGMI", 3*time.Second)
+	require.NoError(t, err)
+	require.Equal(t, []string{"Nordic Semiconductor ASA", "OK"}, lines)
+	require.NoError(t, s.Close())
 	c.stop(t, syscall.SIGTERM)
+	f, err := os.Open(transcriptFile)
+	require.NoError(t, err)
+	defer f.Close()
+	entries, err := transcript.Parse(f)
+	require.NoError(t, err)
+	var in, out []byte
+	for _, e := range entries {
+		switch e.Dir {
+		case transcript.FromHost:
+			in = append(in, e.Data...)
+		case transcript.ToHost:
+			out = append(out, e.Data...)
+		}
+	}
+	assert.Equal(t, "AT+CGMI\r\n", string(in))
+	assert.Contains(t, string(out), "Nordic Semiconductor ASA\r\nOK\r\n")
+	raw, err := os.ReadFile(transcriptFile)
+	require.NoError(t, err)
+	assert.Regexp(t, `(?m)^\d{4}-\d\d-\d\dT[0-9:.]+Z > AT\+CGMI\\r\\n$`, string(raw))
+
 	_, err = os.Lstat(filepath.Join(state, "tty"))
 	assert.True(t, os.IsNotExist(err), "link removed on SIGTERM")
 }
