@@ -164,10 +164,12 @@ func (c *CredStoreV1) Generate(tag uint64, attributes string) ([]byte, error) {
 	return nil, errors.New("no %KEYGEN line")
 }
 
-// CredStoreV2 replays nrfcredstore 2.0.9 (comms.py, command_interface.py):
-// opening writes CRLF, waits 0.2 s and flushes; the shell-mode probe sends
-// `at AT+CGSN` and `AT+CGSN`; responses are read line by line with a 0.1 s
-// sleep after each, until a line equal to OK or ERROR or starting +CME ERROR.
+// CredStoreV2 replays nrfcredstore 2.0.9 (comms.py, command_interface.py,
+// credstore.py): opening writes CRLF, waits 0.2 s and flushes input; the
+// shell-mode probe sends `at AT+CGSN` then `AT+CGSN` (up to three times
+// each, 1 s each); responses are read line by line with a 0.1 s sleep after
+// each, until a line equal to OK or ERROR or starting +CME ERROR. Commands
+// are written without flushing input in between.
 type CredStoreV2 struct {
 	S *Serial
 	// LineTimeout is the serial timeout of one readline (--timeout, 3 s).
@@ -229,11 +231,10 @@ var ansiEscape = regexp.MustCompile(`\x1B\[[0-?]*[ -/]*[@-~]`)
 
 func stripANSI(s string) string { return ansiEscape.ReplaceAllString(s, "") }
 
-// command flushes input, writes cmd+CRLF and waits up to 15 s.
+// command writes cmd+CRLF and waits up to 15 s. Like the tool
+// (command_interface.py at_command → comms.write_line) it does not flush
+// input first: only opening the port does.
 func (c *CredStoreV2) command(cmd, store string) (string, error) {
-	if err := c.S.ResetInput(); err != nil {
-		return "", err
-	}
 	if err := c.S.Write([]byte(cmd + "\r\n")); err != nil {
 		return "", err
 	}
@@ -246,6 +247,8 @@ var fifteenDigits = regexp.MustCompile(`[0-9]{15}`)
 // shell-mode probe, AT+CMEE=1 and AT+CFUN=4. It reports whether the probe
 // chose shell mode (a plain AT board must not be taken for a shell).
 func (c *CredStoreV2) Start(ctx context.Context) (shell bool, err error) {
+	// _init_serial: reset_output_buffer, write CRLF, flush, sleep 0.2 s,
+	// reset_input_buffer.
 	if err := c.S.Write([]byte("\r\n")); err != nil {
 		return false, err
 	}
@@ -265,7 +268,7 @@ func (c *CredStoreV2) Start(ctx context.Context) (shell bool, err error) {
 			if err := c.S.Write([]byte(probe.cmd + "\r\n")); err != nil {
 				return false, err
 			}
-			out, err := c.expect(probe.cmd, "", 2*time.Second)
+			out, err := c.expect(probe.cmd, "", time.Second)
 			if err == nil && fifteenDigits.MatchString(out) {
 				shell, detected = probe.shell, true
 				break
@@ -346,22 +349,18 @@ func (c *CredStoreV2) DeleteAll() ([]Credential, error) {
 	return deleted, nil
 }
 
-// IMEI sends AT+CGSN and takes the first 15 chars of the last non-empty line.
+// IMEI sends AT+CGSN and takes the first 15 characters of everything the
+// board printed before OK (command_interface.py get_imei: output[:15]), so
+// any line ahead of the IMEI would corrupt it.
 func (c *CredStoreV2) IMEI() (string, error) {
 	out, err := c.command("AT+CGSN", "")
 	if err != nil {
 		return "", err
 	}
-	var last string
-	for _, l := range strings.Split(out, "\r\n") {
-		if strings.TrimSpace(l) != "" {
-			last = l
-		}
-	}
-	if len(last) < 15 {
+	if len(out) < 15 {
 		return "", fmt.Errorf("no IMEI in %q", out)
 	}
-	return last[:15], nil
+	return out[:15], nil
 }
 
 // AttestationToken sends AT%ATTESTTOKEN and returns the text between the
