@@ -46,19 +46,28 @@ func (d ATDialect) HandleLine(ctx context.Context, fr atparser.Frame) []byte {
 	return d.Framing.AppendResponse(nil, d.Handler.Handle(ctx, cmd))
 }
 
-// Engine serves one dialect on one port.
+// Engine serves one dialect on one port. Commands are framed and answered
+// in the goroutine that reads the port, as the AT host does (one command at
+// a time); URCs, idle resets and hang-ups come from other goroutines and
+// meet the reader under mu.
 type Engine struct {
 	rw      io.ReadWriter
 	handler LineHandler
 	framing atparser.Framing
-	framer  *atparser.Framer
 	rec     *transcript.Recorder
 	log     *slog.Logger
 	idle    time.Duration
 	hangups <-chan struct{}
 
-	urcs chan string
-	wmu  sync.Mutex // one write at a time: responses and URCs never interleave
+	mu        sync.Mutex // guards the fields below
+	framer    *atparser.Framer
+	busy      bool     // a command is being answered: URCs wait in pending
+	pending   []string // URCs raised while busy, written right after the answer
+	idleTimer *time.Timer
+	idleGen   int // which arming of idleTimer is current
+
+	urcs chan string // URCs raised while idle, for the URC writer
+	wmu  sync.Mutex  // one write at a time: answers and URCs never interleave
 }
 
 // Option configures an Engine.
@@ -93,10 +102,12 @@ func WithHangups(ch <-chan struct{}) Option { return func(e *Engine) { e.hangups
 // against the 3 s read timeout of nrfcredstore 1.x (nrf91.md §5.1).
 const DefaultQuoteIdleReset = time.Second
 
-// urcQueue bounds unsolicited result codes waiting for a command to finish.
+// urcQueue bounds unsolicited result codes waiting to be written.
 const urcQueue = 64
 
-// New makes an engine for handler on rw.
+// New makes an engine for handler on rw. Run stops on cancellation by
+// setting a read deadline when rw supports one (ptyport.Port and net.Conn
+// do); otherwise it returns when rw is closed.
 func New(rw io.ReadWriter, handler LineHandler, opts ...Option) *Engine {
 	e := &Engine{rw: rw, handler: handler, idle: DefaultQuoteIdleReset, urcs: make(chan string, urcQueue)}
 	for _, o := range opts {
@@ -114,16 +125,33 @@ func New(rw io.ReadWriter, handler LineHandler, opts ...Option) *Engine {
 	return e
 }
 
-// Notify queues an unsolicited result code. It is written after the
-// response in progress, never inside it. Safe from any goroutine; if the
-// queue is full the URC is dropped and logged (a UART would lose it too).
+// Notify raises an unsolicited result code. While a command is being
+// answered it is written right after the final result, never inside it;
+// otherwise at once. Safe from any goroutine and never blocks: past
+// urcQueue waiting URCs it is dropped and logged (a UART would lose it too).
 func (e *Engine) Notify(urc string) {
+	e.mu.Lock()
+	if e.busy {
+		if len(e.pending) < urcQueue {
+			e.pending = append(e.pending, urc)
+			e.mu.Unlock()
+			return
+		}
+		e.mu.Unlock()
+		e.dropURC(urc)
+		return
+	}
+	e.mu.Unlock()
 	select {
 	case e.urcs <- urc:
 	default:
-		e.log.Warn("URC dropped: queue full", "urc", urc)
-		e.rec.Notef("URC dropped (queue full): %s", urc)
+		e.dropURC(urc)
 	}
+}
+
+func (e *Engine) dropURC(urc string) {
+	e.log.Warn("URC dropped: queue full", "urc", urc)
+	e.rec.Notef("URC dropped (queue full): %s", urc)
 }
 
 // Write sends raw bytes to the host (boot banners, log lines of a persona).
@@ -140,126 +168,163 @@ func (e *Engine) Write(p []byte) error {
 	return nil
 }
 
-type chunk struct {
-	data []byte
-	err  error
-}
-
-// Run serves until ctx ends or the port fails. Reading happens in its own
-// goroutine so that URCs and idle resets are handled while the host is quiet.
+// Run serves until ctx ends or the port fails.
 func (e *Engine) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait() // runs after cancel: the helpers end on ctx
 	defer cancel()
-	chunks := make(chan chunk)
-	go e.readLoop(ctx, chunks)
-
-	var idleTimer *time.Timer
-	var idleC <-chan time.Time
-	stopIdle := func() {
-		if idleTimer != nil {
-			idleTimer.Stop()
-			idleTimer, idleC = nil, nil
-		}
+	wg.Add(2)
+	go func() { defer wg.Done(); e.writeURCs(ctx) }()
+	go func() { defer wg.Done(); e.watchHangups(ctx) }()
+	if d, ok := e.rw.(interface{ SetReadDeadline(time.Time) error }); ok {
+		stop := context.AfterFunc(ctx, func() { _ = d.SetReadDeadline(time.Now()) })
+		defer stop()
 	}
-	defer stopIdle()
+	defer e.stopIdle()
+
+	buf := make([]byte, 4096)
 	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case c := <-chunks:
-			if c.err != nil {
-				if ctx.Err() != nil {
-					return ctx.Err()
-				}
-				return fmt.Errorf("read from host: %w", c.err)
+		n, err := e.rw.Read(buf)
+		if n > 0 {
+			e.rec.Record(transcript.FromHost, buf[:n])
+			if ferr := e.feed(ctx, buf[:n]); ferr != nil {
+				return ferr
 			}
-			e.rec.Record(transcript.FromHost, c.data)
-			if err := e.feed(ctx, c.data); err != nil {
-				return err
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
 			}
-			stopIdle()
-			if e.idle > 0 && e.framer.InQuotes() {
-				idleTimer = time.NewTimer(e.idle)
-				idleC = idleTimer.C
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
 			}
-		case <-idleC:
-			idleTimer, idleC = nil, nil
-			e.rec.Notef("partial command inside an open quote discarded after %v idle", e.idle)
-			e.framer.Reset()
-		case _, ok := <-e.hangups:
-			if !ok {
-				e.hangups = nil // the port is going away; nothing more will come
-				continue
-			}
-			if e.framer.Pending() {
-				e.rec.Notef("host closed the port: partial command discarded")
-			}
-			e.framer.Reset()
-		case urc := <-e.urcs:
-			if err := e.Write(e.framing.AppendURC(nil, urc)); err != nil {
-				return err
-			}
+			return fmt.Errorf("read from host: %w", err)
 		}
 	}
 }
 
+// feed frames p and answers every complete command in it.
 func (e *Engine) feed(ctx context.Context, p []byte) error {
 	for len(p) > 0 {
+		e.mu.Lock()
 		n, fr, ok := e.framer.Scan(p)
 		p = p[n:]
+		if ok {
+			e.busy = true
+			e.stopIdleLocked()
+		} else if len(p) == 0 {
+			e.armIdleLocked()
+		}
+		e.mu.Unlock()
 		if !ok {
 			continue
 		}
 		if fr.Truncated {
 			e.rec.Notef("line cap reached: %d bytes dropped", fr.Dropped)
 		}
-		if err := e.Write(e.handler.HandleLine(ctx, fr)); err != nil {
-			return err
-		}
-		// URCs raised while the command ran go out after its final result.
-		if err := e.flushURCs(); err != nil {
+		if err := e.answer(e.handler.HandleLine(ctx, fr)); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (e *Engine) flushURCs() error {
+// answer writes a command's answer, then the URCs raised meanwhile, and
+// only then lets new URCs through directly.
+func (e *Engine) answer(out []byte) error {
+	for {
+		if err := e.Write(out); err != nil {
+			return err
+		}
+		e.mu.Lock()
+		if len(e.pending) == 0 {
+			e.busy = false
+			e.mu.Unlock()
+			return nil
+		}
+		out = nil
+		for _, u := range e.pending {
+			out = e.framing.AppendURC(out, u)
+		}
+		e.pending = nil
+		e.mu.Unlock()
+	}
+}
+
+// writeURCs writes URCs raised while no command ran.
+func (e *Engine) writeURCs(ctx context.Context) {
 	for {
 		select {
+		case <-ctx.Done():
+			return
 		case urc := <-e.urcs:
-			if err := e.Write(e.framing.AppendURC(nil, urc)); err != nil {
-				return err
+			e.mu.Lock()
+			if e.busy { // a command started meanwhile: after its answer
+				e.pending = append(e.pending, urc)
+				e.mu.Unlock()
+				continue
 			}
-		default:
-			return nil
+			e.mu.Unlock()
+			if err := e.Write(e.framing.AppendURC(nil, urc)); err != nil {
+				e.log.Warn("URC not written", "urc", urc, "err", err)
+			}
 		}
 	}
 }
 
-func (e *Engine) readLoop(ctx context.Context, out chan<- chunk) {
-	buf := make([]byte, 4096)
+// watchHangups discards the old client's partial command when the host
+// closes the port.
+func (e *Engine) watchHangups(ctx context.Context) {
 	for {
-		n, err := e.rw.Read(buf)
-		var c chunk
-		if n > 0 {
-			c.data = append([]byte(nil), buf[:n]...)
-		} else if err == nil {
-			continue
-		}
-		if n == 0 {
-			c.err = err
-			if errors.Is(err, io.EOF) {
-				c.err = io.ErrUnexpectedEOF
-			}
-		}
 		select {
-		case out <- c:
 		case <-ctx.Done():
 			return
-		}
-		if c.err != nil {
-			return
+		case _, ok := <-e.hangups:
+			if !ok {
+				return // the port is going away; nothing more will come
+			}
+			e.mu.Lock()
+			if e.framer.Pending() {
+				e.rec.Notef("host closed the port: partial command discarded")
+			}
+			e.framer.Reset()
+			e.stopIdleLocked()
+			e.mu.Unlock()
 		}
 	}
+}
+
+// armIdleLocked starts the open-quote idle reset if a partial command sits
+// inside a quote; each arming supersedes the previous one.
+func (e *Engine) armIdleLocked() {
+	e.stopIdleLocked()
+	if e.idle <= 0 || !e.framer.InQuotes() {
+		return
+	}
+	gen := e.idleGen
+	e.idleTimer = time.AfterFunc(e.idle, func() {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if gen != e.idleGen || !e.framer.InQuotes() {
+			return
+		}
+		e.rec.Notef("partial command inside an open quote discarded after %v idle", e.idle)
+		e.framer.Reset()
+		e.idleTimer = nil
+	})
+}
+
+func (e *Engine) stopIdleLocked() {
+	e.idleGen++
+	if e.idleTimer != nil {
+		e.idleTimer.Stop()
+		e.idleTimer = nil
+	}
+}
+
+func (e *Engine) stopIdle() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.stopIdleLocked()
 }

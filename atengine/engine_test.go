@@ -173,3 +173,34 @@ func TestClosedHangupsDoNotSpin(t *testing.T) {
 	h.send(t, "AT\r\n")
 	h.expect(t, "OK\r\n")
 }
+
+func TestRunEndsWhenThePortFails(t *testing.T) {
+	host, dev := net.Pipe()
+	e := New(dev, ATDialect{Handler: &echoModem{}, Framing: atparser.FramingBare})
+	done := make(chan error, 1)
+	go func() { done <- e.Run(context.Background()) }()
+	require.NoError(t, host.Close())
+	select {
+	case err := <-done:
+		assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
+	case <-time.After(2 * time.Second):
+		t.Fatal("Run did not return after the port failed")
+	}
+}
+
+func TestRunEndsOnCancelWithoutClosingThePort(t *testing.T) {
+	host, dev := net.Pipe()
+	defer host.Close()
+	e := New(dev, ATDialect{Handler: &echoModem{}, Framing: atparser.FramingBare})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Run(ctx) }()
+	time.Sleep(10 * time.Millisecond)
+	cancel()
+	select {
+	case err := <-done:
+		assert.ErrorIs(t, err, context.Canceled)
+	case <-time.After(2 * time.Second):
+		t.Fatal("Run did not return on cancel")
+	}
+}
