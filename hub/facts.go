@@ -1,6 +1,9 @@
 package hub
 
-import "time"
+import (
+	"github.com/modemsim/modemsim/pki"
+	"github.com/modemsim/modemsim/sas"
+)
 
 // Facts about the real service, each written once with its source in
 // /work/shared/protocols/azure-iot-hub.md (section, tag).
@@ -48,7 +51,7 @@ const (
 	maxMethodPayload = 128 * 1024
 
 	// DefaultSASSkew is the clock skew tolerated on SAS expiry (§1.3 [src S-CS]).
-	DefaultSASSkew = 5 * time.Minute
+	DefaultSASSkew = sas.DefaultSkew
 
 	// apiVersionPrefix marks the start of the query part in old C SDK usernames
 	// without `?` (§1.2 [obs azure-iot-sdk-c#373]).
@@ -66,6 +69,6 @@ const (
 // 2023-10-15; the default switch date is the end of that window [I],
 // configurable with WithHubMigrationDate. DPS finished by 2024-02-15.
 var (
-	DefaultHubMigrationDate = time.Date(2023, 10, 15, 0, 0, 0, 0, time.UTC)
-	DPSMigrationDate        = time.Date(2024, 2, 15, 0, 0, 0, 0, time.UTC)
+	DefaultHubMigrationDate = pki.MigrationOf(pki.ServiceHub).End
+	DPSMigrationDate        = pki.MigrationOf(pki.ServiceDPS).End
 )
