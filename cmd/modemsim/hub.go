@@ -159,6 +159,11 @@ func runHubServe(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	dpsRoot := fs.String("dps-root", "auto", "DPS server chain root: auto (by date), "+strings.Join(hubadmin.RootAliases(), ", "))
 	date := fs.String("date", "", "simulation clock start, e.g. 2024-06-01 or RFC 3339 (default: real time); tools like mosquitto check certificates against real time")
 	pkiDir := fs.String("pki", "", "stand-in PKI directory (default <state>/hub/pki); share it to keep one set of roots")
+	renegGate := fs.Bool("renegotiation-gate", true, "on the WebSocket port, drop a client that sent no certificate and no ?iothub-no-client-cert=true, as the real hub's renegotiation drops a TLS stack that cannot renegotiate (forum case WS1); turn off for clients that can renegotiate, such as the Azure C SDK with OpenSSL")
+	legacy := fs.Bool("legacy-ciphers", false, "also accept the pre-2025 cipher suites of hubs without TLS enforcement")
+	tls13 := fs.Bool("tls13", false, "also accept TLS 1.3 (new-style hubs); classic hub names are TLS 1.2 only")
+	twinLimit := fs.Int("twin-rate-limit", 0, "answer twin requests beyond this many per second with 429 (0: unlimited)")
+	dpsLimit := fs.Int("dps-rate-limit", 0, "answer DPS registration requests beyond this many per second with 429 and retry-after (0: unlimited)")
 	var extra stringList
 	fs.Var(&extra, "extra-host", "extra name or IP in the server certificates (repeatable); localhost and 127.0.0.1 are always there")
 	logLevel := fs.String("log-level", "warn", "log level: debug, info, warn, error")
@@ -202,7 +207,9 @@ func runHubServe(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		hub.WithMQTTAddr(*mqttAddr), hub.WithWebSocketAddr(*wsAddr), hub.WithExtraHosts(hosts...),
 		// Both services log every refusal at WARN with its reason; DPS
 		// reasons are also kept for GET /reasons.
-		hub.WithDPSOptions(dps.WithReasonSink(dpsReasons.Record)),
+		hub.WithDPSOptions(dps.WithReasonSink(dpsReasons.Record), dps.WithRegistrationRateLimit(*dpsLimit, time.Second)),
+		hub.WithRenegotiationGate(*renegGate), hub.WithLegacyCipherSuites(*legacy), hub.WithTLS13(*tls13),
+		hub.WithTwinRateLimit(*twinLimit, time.Second),
 	}
 	if hubRoot != "" {
 		opts = append(opts, hub.WithRoot(hubRoot))
