@@ -339,6 +339,8 @@ func TestTwin(t *testing.T) {
 		t.Fatalf("unexpected %s", m.Topic())
 	case <-time.After(300 * time.Millisecond):
 	}
+	rs := h.waitReason(CheckUndeliverable)
+	assert.Equal(t, "$iothub/twin/res/200/?$rid=early", rs.Values["topic"])
 
 	assert.Equal(t, byte(1), d.sub(t, "$iothub/twin/res/#", 2), "QoS 2 granted as 1")
 	d.sub(t, "$iothub/twin/PATCH/properties/desired/#", 1)
@@ -357,6 +359,7 @@ func TestTwin(t *testing.T) {
 	d.pub(t, "$iothub/twin/PATCH/properties/reported/?$rid=4", 1, []byte(`{"broken`))
 	m = d.waitMsg(t, "$iothub/twin/res/")
 	assert.Equal(t, "$iothub/twin/res/400/?$rid=4", m.Topic())
+	assert.Equal(t, `{"broken`, h.waitReason(CheckTwinPatch).Values["body"])
 
 	tw, err := h.e.UpdateDesired("dev1", []byte(`{"interval":20}`))
 	require.NoError(t, err)

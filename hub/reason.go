@@ -38,7 +38,12 @@ const (
 	CheckDisabledLive      Check = "device-disabled-while-connected"
 	CheckDeletedLive       Check = "device-deleted-while-connected"
 	CheckKeepAlive         Check = "keep-alive-expired"
-	CheckThrottled         Check = "throttled"
+	// CheckUndeliverable is not a refusal: an answer was dropped because the
+	// device had not subscribed to its response topic (its request times out).
+	CheckUndeliverable Check = "response-undeliverable"
+	// CheckTwinPatch: a reported-properties patch that is not a JSON object (400).
+	CheckTwinPatch Check = "twin-patch-malformed"
+	CheckThrottled Check = "throttled"
 )
 
 // Reason is a structured explanation of one refusal or forced close.
@@ -114,7 +119,7 @@ func (r *recorder) reason(rs Reason) {
 	for k, v := range rs.Values {
 		attrs = append(attrs, slog.String("value."+k, v))
 	}
-	r.log.Warn("hub: refused or closed", attrs...)
+	r.log.Warn("hub: check failed", attrs...)
 	r.reasons.add(rs)
 	if r.sink != nil {
 		r.sink(rs)

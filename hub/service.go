@@ -592,6 +592,11 @@ func (s *Service) onPublish(c *conn, pk packets.Packet) {
 // the new version, or 400 for malformed JSON (§1.6 [doc D-MQTT]).
 func (s *Service) reportedPatch(c *conn, rid string, payload []byte) {
 	ver, status := s.patchReported(c.deviceID, payload)
+	if status == 400 {
+		s.rec.reason(Reason{Time: s.now(), Service: serviceName, DeviceID: c.deviceID, Check: CheckTwinPatch,
+			Detail: "reported-properties patch is not a JSON object; answered 400",
+			Values: map[string]string{"body": truncateString(string(payload), 256)}})
+	}
 	extra := ""
 	if status == 204 {
 		extra = "&$version=" + strconv.FormatInt(ver, 10)
@@ -608,7 +613,9 @@ func (s *Service) twinReply(c *conn, status int, rid, extra string, body []byte)
 	s.mu.Unlock()
 	topic := twinResPrefix + strconv.Itoa(status) + "/?$rid=" + rid + extra
 	if !ok {
-		s.cfg.log.Info("hub: twin response dropped, device not subscribed to "+filterTwinRes, "device", c.deviceID, "topic", topic)
+		s.rec.reason(Reason{Time: s.now(), Service: serviceName, DeviceID: c.deviceID, Check: CheckUndeliverable,
+			Detail: "twin response dropped: the device has not subscribed to " + filterTwinRes + "; its request will time out",
+			Values: map[string]string{"topic": topic}})
 		return
 	}
 	if _, err := s.deliver(c, topic, body, qos); err != nil {
@@ -863,4 +870,11 @@ func (h *hook) OnDisconnect(cl *mqtt.Client, err error, _ bool) {
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
+}
+
+func truncateString(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }
