@@ -1,7 +1,6 @@
 package features
 
 import (
-	"context"
 	"os"
 	"strconv"
 	"testing"
@@ -21,9 +20,11 @@ func TestFeatures(t *testing.T) {
 	if v, err := strconv.Atoi(os.Getenv("MODEMSIM_FEATURE_CONCURRENCY")); err == nil && v > 0 {
 		concurrency = v
 	}
+	fx := &fixtures{}
+	defer fx.close()
 	suite := godog.TestSuite{
 		Name:                "modemsim",
-		ScenarioInitializer: func(sc *godog.ScenarioContext) { newWorld(t).register(sc) },
+		ScenarioInitializer: func(sc *godog.ScenarioContext) { newWorld(t, fx).register(sc) },
 		Options: &godog.Options{
 			Format:      format,
 			Paths:       []string{"."},
@@ -36,5 +37,3 @@ func TestFeatures(t *testing.T) {
 		t.Fatal("feature scenarios failed")
 	}
 }
-
-var _ = context.Background

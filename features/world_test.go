@@ -30,6 +30,8 @@ import (
 // host's open port, and what the last tool run returned.
 type world struct {
 	t      *testing.T
+	fx     *fixtures
+	hub    hubWorld
 	dir    string
 	model  string
 	board  *board.NRF91
@@ -47,7 +49,9 @@ type world struct {
 	lastSent string
 }
 
-func newWorld(t *testing.T) *world { return &world{t: t, files: map[string]string{}} }
+func newWorld(t *testing.T, fx *fixtures) *world {
+	return &world{t: t, fx: fx, files: map[string]string{}}
+}
 
 // linePause shortens nrfcredstore 2.x's 0.1 s sleep per line: the bytes on
 // the wire are the same, the suite just waits less.
@@ -71,6 +75,7 @@ func (w *world) register(sc *godog.ScenarioContext) {
 	})
 
 	w.registerKeygen(sc)
+	w.registerHub(sc)
 	sc.Step(`^an? (nRF9151|nRF9161|nRF9160) DK running the at_client sample$`, w.boardRunning)
 	sc.Step(`^the simulator restarts with the same state directory$`, w.restart)
 
