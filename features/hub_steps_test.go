@@ -59,6 +59,13 @@ type hubWorld struct {
 	connErr     error
 	connCode    byte
 	assigned    struct{ hub, deviceID string }
+	boards      map[string]*boardConn // D5: several boards, one certificate
+}
+
+// boardConn is one paho connection and how it ended.
+type boardConn struct {
+	c    paho.Client
+	lost chan error
 }
 
 func (w *world) registerHub(sc *godog.ScenarioContext) {
@@ -76,6 +83,9 @@ func (w *world) registerHub(sc *godog.ScenarioContext) {
 		}
 		if w.hub.client != nil {
 			w.hub.client.Disconnect(0)
+		}
+		for _, b := range w.hub.boards {
+			b.c.Disconnect(0)
 		}
 		if w.hub.emu != nil {
 			w.hub.cancel()
@@ -99,6 +109,12 @@ func (w *world) registerHub(sc *godog.ScenarioContext) {
 	sc.Step(`^the emulator's DPS reason is "([^"]*)"$`, w.dpsReasonIs)
 	sc.Step(`^DPS assigns device ID "([^"]*)" to IoT hub "([^"]*)"$`, w.assignedTo)
 	sc.Step(`^the device connects to that hub with its certificate$`, w.connectWithCert)
+	sc.Step(`^the hub has "([^"]*)" uploaded and verified$`, w.hubCA)
+	sc.Step(`^the hub has a device "([^"]*)" authenticated by its CA$`, w.caDevice)
+	sc.Step(`^board "([^"]*)" connects to the hub with the (?:same )?certificate$`, w.boardConnects)
+	sc.Step(`^board "([^"]*)" is connected$`, w.boardConnected)
+	sc.Step(`^board "([^"]*)" loses its connection without an MQTT packet from the hub$`, w.boardLost)
+	sc.Step(`^the emulator's reason is "([^"]*)" for device "([^"]*)"$`, w.hubReasonFor)
 }
 
 func (w *world) hubRunning(host string) error {
@@ -327,4 +343,83 @@ func (w *world) connectWithCert() error {
 	id, host := w.hub.assigned.deviceID, w.hub.assigned.hub
 	w.dial(host, w.hub.emu.HubRoot(), id, host+"/"+id+"/?api-version=2021-04-12", "", w.deviceTLSCert(), nil)
 	return w.deviceConnected()
+}
+
+func (w *world) hubCA(name string) error {
+	ca, ok := w.hub.authorities[name]
+	if !ok {
+		return fmt.Errorf("no CA %q", name)
+	}
+	_, err := w.hub.emu.AddCA(name, ca.CertPEM(), true)
+	return err
+}
+
+func (w *world) caDevice(id string) error {
+	_, err := w.hub.emu.CreateDevice(hub.DeviceSpec{ID: id, Auth: hub.AuthCA})
+	return err
+}
+
+func (w *world) boardConnects(name string) error {
+	h := &w.hub
+	host, id := h.emu.HostName(), h.device.Cert.Subject.CommonName
+	roots, err := h.emu.PKI().RootPool(h.emu.HubRoot())
+	if err != nil {
+		return err
+	}
+	b := &boardConn{lost: make(chan error, 1)}
+	o := paho.NewClientOptions().AddBroker("tls://" + h.emu.MQTTAddr()).SetClientID(id).
+		SetUsername(host + "/" + id + "/?api-version=2021-04-12").
+		SetTLSConfig(&tls.Config{RootCAs: roots, ServerName: host, MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{*w.deviceTLSCert()}}).
+		SetProtocolVersion(4).SetAutoReconnect(false).SetConnectRetry(false).SetConnectTimeout(10 * time.Second).
+		SetConnectionLostHandler(func(_ paho.Client, err error) { b.lost <- err })
+	b.c = paho.NewClient(o)
+	tok := b.c.Connect()
+	if !tok.WaitTimeout(15*time.Second) || tok.Error() != nil {
+		return fmt.Errorf("board %s: connect: %v", name, tok.Error())
+	}
+	if h.boards == nil {
+		h.boards = map[string]*boardConn{}
+	}
+	h.boards[name] = b
+	return nil
+}
+
+func (w *world) boardConnected(name string) error {
+	b := w.hub.boards[name]
+	if b == nil || !b.c.IsConnectionOpen() {
+		return fmt.Errorf("board %s is not connected", name)
+	}
+	return nil
+}
+
+// boardLost: paho reports the socket closing as EOF; a server DISCONNECT
+// packet (invalid in MQTT 3.1.1, which mochi would otherwise send) would
+// surface differently.
+func (w *world) boardLost(name string) error {
+	b := w.hub.boards[name]
+	if b == nil {
+		return fmt.Errorf("no board %s", name)
+	}
+	select {
+	case err := <-b.lost:
+		if err == nil || !strings.Contains(err.Error(), "EOF") {
+			return fmt.Errorf("board %s lost its connection with %v, want the socket closed (EOF)", name, err)
+		}
+		return nil
+	case <-time.After(5 * time.Second):
+		return fmt.Errorf("board %s is still connected", name)
+	}
+}
+
+func (w *world) hubReasonFor(check, deviceID string) error {
+	deadline := time.Now().Add(3 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, r := range w.hub.emu.Reasons() {
+			if string(r.Check) == check && r.DeviceID == deviceID {
+				return nil
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return fmt.Errorf("no %q reason for %q among %v", check, deviceID, w.hub.emu.Reasons())
 }
