@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -158,4 +159,26 @@ func TestReservedNordicEntriesAreListed(t *testing.T) {
 	assert.Regexp(t, `^%CMNG: 4294967294,6,"[0-9A-F]{64}"$`, lines[2])
 	exchange(t, s, "AT+CMEE=1")
 	assert.Equal(t, []string{"+CME ERROR: 514"}, exchange(t, s, "AT%CMNG=3,4294967292,10"))
+}
+
+// A %CMNG write longer than the at_host line cap (4096 bytes with its NUL)
+// loses its closing quote, so no terminator ends it: the real board never
+// answers and the host times out (nrf91.md §1.1). Nothing is stored, and
+// after the idle reset the next command is answered.
+func TestCMNGOverTheLineCap(t *testing.T) {
+	b := runBoard(t, NRF91Config{})
+	s := open(t, b)
+	defer s.Close()
+	exchange(t, s, "AT+CFUN=4")
+	fits := `AT%CMNG=0,42,3,"` + strings.Repeat("A", 4095-len(`AT%CMNG=0,42,3,""`)) + `"`
+	require.Len(t, fits, 4095)
+	assert.Equal(t, []string{"OK"}, exchange(t, s, fits))
+
+	tooLong := `AT%CMNG=0,43,3,"` + strings.Repeat("B", 5000) + `"`
+	require.NoError(t, s.Write([]byte(tooLong+"\r\n")))
+	assert.Empty(t, s.ReadFor(800*time.Millisecond), "the real host never answers a command cut at the cap")
+	time.Sleep(400 * time.Millisecond) // past the one-second quote idle reset
+	assert.Equal(t, []string{"OK"}, exchange(t, s, "AT"))
+	assert.Equal(t, []string{"OK"}, exchange(t, s, "AT%CMNG=1,43"), "nothing was stored")
+	assert.Len(t, exchange(t, s, "AT%CMNG=1,42"), 2)
 }
