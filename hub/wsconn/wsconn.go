@@ -11,7 +11,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"io"
-	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -92,6 +91,9 @@ func (l *Listener) Init(log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	l.mu.Lock()
 	l.ln, l.log = ln, log
 	l.mu.Unlock()
@@ -106,7 +108,8 @@ func (l *Listener) Serve(establish listeners.EstablishFn) {
 		ReadHeaderTimeout: 10 * time.Second,
 		// HTTP/1.1 only: an upgrade cannot happen over HTTP/2.
 		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
-		ErrorLog:     log.New(io.Discard, "", 0), // handshake noise is not ours to print
+		// Handshake noise (scanners, aborted TLS) goes to the debug log only.
+		ErrorLog: slog.NewLogLogger(l.logger().Handler(), slog.LevelDebug),
 	}
 	l.mu.Lock()
 	l.srv = srv
@@ -372,3 +375,12 @@ func (c *Conn) SetReadDeadline(t time.Time) error { return c.ws.SetReadDeadline(
 
 // SetWriteDeadline sets the write deadline.
 func (c *Conn) SetWriteDeadline(t time.Time) error { return c.ws.SetWriteDeadline(t) }
+
+func (l *Listener) logger() *slog.Logger {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return l.log
+}
