@@ -35,14 +35,20 @@
 //     is dropped even if its TLS stack could renegotiate (the real hub
 //     would let it continue after an empty renegotiation); such devices
 //     should send the parameter, as the Azure SDKs for Java/.NET/Embedded C
-//     offer. WithRenegotiationGate(false) turns the model off.
+//     offer. WithRenegotiationGate(false) (`modemsim hub
+//     --renegotiation-gate=false`) turns the model off.
 //   - Sessions: CleanSession=0 keeps the device's subscriptions across
 //     reconnects (and the C2D queue always persists, it is cloud side), but
 //     CONNACK's session-present flag is always 0.
 //   - Module identities (`deviceId/moduleId`) are refused with a reason;
 //     only device identities are emulated.
-//   - Throttling (429) and other fault switches of checklist item 13 are
-//     not implemented.
+//   - Fault switches (checklist item 13): CONNACK 3 for disabled devices,
+//     twin throttling with 429 (WithTwinRateLimit), DPS throttling with 429
+//     and retry-after (dps.WithRegistrationRateLimit through
+//     WithDPSOptions), legacy cipher suites and TLS 1.3. Early token expiry
+//     is a SAS token with an earlier `se`; mid-flow drops are disabling or
+//     deleting the device. The real quotas depend on tier and units, so the
+//     limits are the user's to choose.
 //   - Facts marked [inf] in the notes (the hub migration default date, the
 //     keep-alive value used for 0, closing on >256 KB telemetry) are
 //     configurable or documented next to their constant in facts.go.
