@@ -140,7 +140,7 @@ func OpenNRF91(cfg NRF91Config) (_ *NRF91, err error) {
 			b.Close()
 		}
 	}()
-	storeOpts := []credstore.Option{credstore.WithSecretTypes(nrf91modem.SecretTypes...), credstore.WithLogger(cfg.Logger)}
+	storeOpts := []credstore.Option{credstore.WithSecretTypes(nrf91modem.SecretTypes()...), credstore.WithLogger(cfg.Logger)}
 	if cfg.CapacityEntries > 0 || cfg.CapacityBytes > 0 {
 		storeOpts = append(storeOpts, credstore.WithCapacity(cfg.CapacityEntries, cfg.CapacityBytes))
 	}

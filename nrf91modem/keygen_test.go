@@ -131,7 +131,7 @@ func TestKEYGENRules(t *testing.T) {
 }
 
 func TestKEYGENMemoryFull(t *testing.T) {
-	full, err := credstore.Open(t.TempDir(), credstore.WithSecretTypes(SecretTypes...), credstore.WithCapacity(1, 1<<20))
+	full, err := credstore.Open(t.TempDir(), credstore.WithSecretTypes(SecretTypes()...), credstore.WithCapacity(1, 1<<20))
 	require.NoError(t, err)
 	defer full.Close()
 	require.NoError(t, full.Put(credstore.Key{Tag: 1, Type: TypeRootCA}, []byte("occupied")))

@@ -1,24 +1,23 @@
 package nrf91modem
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
-	"github.com/modemsim/modemsim/modemkey"
-	"io"
-
-	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/modemsim/modemsim/atparser"
 	"github.com/modemsim/modemsim/credstore"
+	"github.com/modemsim/modemsim/modemkey"
 )
 
 // SecretTypes are the %CMNG types whose content the modem never hands out:
 // client private key, endorsement key, ownership key (nrf91.md §2 [I]).
-var SecretTypes = []int{TypeClientKey, TypeEndorsementKey, TypeOwnershipKey}
+func SecretTypes() []int { return []int{TypeClientKey, TypeEndorsementKey, TypeOwnershipKey} }
 
 // Options tune firmware behaviour that varies between versions or is inferred.
 type Options struct {

@@ -35,7 +35,7 @@ func newTestModem(t testing.TB, model string, opts Options) *testModem {
 	t.Helper()
 	id, err := NewIdentity(rand.Reader, model)
 	require.NoError(t, err)
-	store, err := credstore.Open(t.TempDir(), credstore.WithSecretTypes(SecretTypes...))
+	store, err := credstore.Open(t.TempDir(), credstore.WithSecretTypes(SecretTypes()...))
 	require.NoError(t, err)
 	t.Cleanup(func() { store.Close() })
 	idKey, err := modemkey.NewIdentity(rand.Reader)
