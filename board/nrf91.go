@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/modemsim/modemsim/atengine"
+	"github.com/modemsim/modemsim/atomicfile"
 	"github.com/modemsim/modemsim/atparser"
 	"github.com/modemsim/modemsim/credstore"
 	"github.com/modemsim/modemsim/modemkey"
@@ -151,7 +152,7 @@ func OpenNRF91(cfg NRF91Config) (_ *NRF91, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := writeFileAtomic(filepath.Join(cfg.Dir, identityPubFile), pub); err != nil {
+	if err := atomicfile.Write(filepath.Join(cfg.Dir, identityPubFile), pub); err != nil {
 		return nil, fmt.Errorf("export identity public key: %w", err)
 	}
 	if created {
@@ -312,7 +313,7 @@ func loadIdentity(cfg NRF91Config) (nrf91modem.Identity, error) {
 	}
 	if id != before || len(data) == 0 {
 		out, _ := json.MarshalIndent(id, "", "  ")
-		if err := writeFileAtomic(path, append(out, '\n')); err != nil {
+		if err := atomicfile.Write(path, append(out, '\n')); err != nil {
 			return id, fmt.Errorf("persist identity: %w", err)
 		}
 	}
@@ -339,38 +340,8 @@ func loadIdentityKey(path string) (*modemkey.Identity, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
-	if err := writeFileAtomic(path, pemKey); err != nil {
+	if err := atomicfile.Write(path, pemKey); err != nil {
 		return nil, false, fmt.Errorf("persist identity key: %w", err)
 	}
 	return k, true, nil
-}
-
-// writeFileAtomic replaces path with data so that a crash leaves the old or
-// the new file, never a torn one.
-func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	d, err := os.Open(filepath.Dir(path))
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

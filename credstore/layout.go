@@ -2,21 +2,18 @@ package credstore
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
+
+	"github.com/modemsim/modemsim/atomicfile"
 )
 
 const (
 	lockName   = ".lock"
 	readmeName = "README.txt"
-	// tmpInfix marks unfinished writes: ".<name>.tmp-<random>". The leading dot keeps
-	// them from ever parsing as a slot.
-	tmpInfix = ".tmp-"
-	dirPerm  = 0o700 // credentials: owner only
+	dirPerm    = 0o700 // credentials: owner only
 )
 
 const readmeText = `modemsim credential store (the non-volatile storage of one simulated board)
@@ -81,9 +78,9 @@ func parseSlotName(tagName, typeName string) (Key, bool) {
 	return Key{Tag: tag, Type: typ}, true
 }
 
-func isTempName(name string) bool {
-	return strings.HasPrefix(name, ".") && strings.Contains(name, tmpInfix)
-}
+// isTempName recognises unfinished writes; their leading dot keeps them from
+// ever parsing as a slot.
+func isTempName(name string) bool { return atomicfile.IsTemp(name) }
 
 // writeReadme explains the layout to whoever opens the directory; an existing README
 // (perhaps annotated by the user) is kept.
@@ -105,7 +102,7 @@ func (s *Store) writeSlot(k Key, data []byte) (visible bool, err error) {
 	tagDir := filepath.Join(s.dir, formatTag(k.Tag))
 	switch err := os.Mkdir(tagDir, dirPerm); {
 	case err == nil:
-		if err := syncDir(s.dir); err != nil { // the new directory entry must survive too
+		if err := atomicfile.SyncDir(s.dir); err != nil { // the new directory entry must survive too
 			return false, err
 		}
 	case errors.Is(err, fs.ErrExist):
@@ -122,7 +119,7 @@ func (s *Store) removeSlot(k Key) (removed bool, err error) {
 	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return false, err
 	}
-	if err := syncDir(tagDir); err != nil {
+	if err := atomicfile.SyncDir(tagDir); err != nil {
 		if errors.Is(err, fs.ErrNotExist) { // removed by hand meanwhile: nothing left to sync
 			return true, nil
 		}
@@ -130,56 +127,17 @@ func (s *Store) removeSlot(k Key) (removed bool, err error) {
 	}
 	// Fails harmlessly while other slots (or foreign files) remain.
 	if os.Remove(tagDir) == nil {
-		if err := syncDir(s.dir); err != nil {
+		if err := atomicfile.SyncDir(s.dir); err != nil {
 			return true, err
 		}
 	}
 	return true, nil
 }
 
-// atomicWrite replaces dir/name with data so that a crash at any moment leaves either
-// the old or the new file: write a temp file in the same directory, fsync it, rename
-// it over the target, fsync the directory. visible reports whether the rename happened.
+// atomicWrite replaces dir/name with data (package atomicfile). visible
+// reports whether the new content is in place, even if the directory sync
+// that makes it durable failed.
 func atomicWrite(dir, name string, data []byte) (visible bool, err error) {
-	f, err := os.CreateTemp(dir, "."+name+tmpInfix+"*") // mode 0600
-	if err != nil {
-		return false, err
-	}
-	tmp := f.Name()
-	defer func() {
-		if !visible {
-			_ = f.Close()
-			_ = os.Remove(tmp)
-		}
-	}()
-	if _, err := f.Write(data); err != nil {
-		return false, err
-	}
-	if err := f.Sync(); err != nil {
-		return false, fmt.Errorf("fsync %s: %w", tmp, err)
-	}
-	if err := f.Close(); err != nil {
-		return false, err
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
-		return false, err
-	}
-	visible = true
-	if err := syncDir(dir); err != nil {
-		return true, err
-	}
-	return true, nil
-}
-
-// syncDir makes renames, creations and removals in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	if err := d.Sync(); err != nil {
-		_ = d.Close()
-		return fmt.Errorf("fsync %s: %w", dir, err)
-	}
-	return d.Close()
+	err = atomicfile.Write(filepath.Join(dir, name), data)
+	return err == nil || errors.Is(err, atomicfile.ErrNotDurable), err
 }

@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/modemsim/modemsim/atomicfile"
 )
 
 // stateFile holds enrollments, the certificate store and registrations.
@@ -153,23 +155,7 @@ func (st *state) save(dir string) error {
 	if err != nil {
 		return fmt.Errorf("dps: encode state: %w", err)
 	}
-	tmp, err := os.CreateTemp(dir, stateFile+".*")
-	if err != nil {
-		return fmt.Errorf("dps: save state: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return fmt.Errorf("dps: save state: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("dps: save state: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("dps: save state: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), filepath.Join(dir, stateFile)); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, stateFile), b); err != nil {
 		return fmt.Errorf("dps: save state: %w", err)
 	}
 	return nil

@@ -17,6 +17,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/modemsim/modemsim/atomicfile"
 )
 
 // Sentinel errors of the admin API.
@@ -189,17 +191,13 @@ func openRegistry(dir string) (*registry, error) {
 	return r, nil
 }
 
-// saveLocked writes the state atomically (temp file + rename).
+// saveLocked writes the state atomically and durably.
 func (r *registry) saveLocked() error {
 	b, err := json.MarshalIndent(r.st, "", "  ")
 	if err != nil {
 		return fmt.Errorf("hub: encode registry: %w", err)
 	}
-	tmp := r.path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return fmt.Errorf("hub: write registry: %w", err)
-	}
-	if err := os.Rename(tmp, r.path); err != nil {
+	if err := atomicfile.Write(r.path, b); err != nil {
 		return fmt.Errorf("hub: write registry: %w", err)
 	}
 	return nil
