@@ -54,7 +54,8 @@ type hubWorld struct {
 	mu        sync.Mutex
 
 	authorities map[string]*pki.Authority
-	device      *pki.Authority
+	device      *pki.Authority // the device certificate and key
+	deviceCA    *pki.Authority // the root that signed it (the chain it presents)
 	client      paho.Client
 	connErr     error
 	connCode    byte
@@ -232,7 +233,7 @@ func (w *world) deviceCert(cn, issuer string) error {
 	now := time.Now()
 	var err error
 	w.hub.device, err = pki.NewLeaf(rand.Reader, cn, ca, now.Add(-time.Hour), now.AddDate(1, 0, 0))
-	w.hub.authorities["device"] = ca
+	w.hub.deviceCA = ca
 	return err
 }
 
@@ -271,7 +272,7 @@ func (w *world) group(id, caName string) error {
 // deviceTLSCert is device_fullchain.pem of the thread: the device
 // certificate followed by the root.
 func (w *world) deviceTLSCert() *tls.Certificate {
-	return &tls.Certificate{Certificate: [][]byte{w.hub.device.Cert.Raw, w.hub.authorities["device"].Cert.Raw},
+	return &tls.Certificate{Certificate: [][]byte{w.hub.device.Cert.Raw, w.hub.deviceCA.Cert.Raw},
 		PrivateKey: w.hub.device.Key, Leaf: w.hub.device.Cert}
 }
 

@@ -113,7 +113,7 @@ var errKeyExists = errors.New("key exists")
 
 // keygenKey creates the key at the slot, or reuses an existing endorsement
 // key (type 8 is reused if present [S]); a client key that exists is 519 [I].
-func (m *Modem) keygenKey(key credstore.Key) (priv *ecdsaKey, reused bool, err error) {
+func (m *Modem) keygenKey(key credstore.Key) (priv *ecdsa.PrivateKey, reused bool, err error) {
 	if existing, err := m.store.Use(key); err == nil {
 		if key.Type != TypeEndorsementKey {
 			return nil, false, errKeyExists
@@ -191,8 +191,6 @@ func handleATTESTTOKEN(_ context.Context, m *Modem, cmd atparser.Command) atpars
 	}
 	return atparser.OK(`%ATTESTTOKEN: "` + tok + `"`)
 }
-
-type ecdsaKey = ecdsa.PrivateKey
 
 func parseECKey(pemKey []byte) (*ecdsa.PrivateKey, error) {
 	s, err := modemkey.ParsePrivateKeyPEM(pemKey)

@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/asn1"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -49,7 +50,9 @@ func TestKEYGENCSR(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			tm := newTestModem(t, "nrf9151", Options{})
 			msg := keygen(t, tm, tc.cmd)
-			tag := uint32(mustInt(t, strings.Split(strings.TrimPrefix(tc.cmd, "AT%KEYGEN="), ",")[0]))
+			n, err := strconv.ParseUint(strings.Split(strings.TrimPrefix(tc.cmd, "AT%KEYGEN="), ",")[0], 10, 32)
+			require.NoError(t, err)
+			tag := uint32(n)
 
 			// The CSR carries the real modem's NULL quirk on ecdsa-with-SHA256
 			// (nrf91.md §3 [T]); normalised, it is a standard CSR.
@@ -78,8 +81,8 @@ func TestKEYGENCSR(t *testing.T) {
 			require.NoError(t, err)
 			assert.True(t, signer.Public().(*ecdsa.PublicKey).Equal(csr.PublicKey))
 			require.Equal(t, "OK\r\n", tm.at(t, "AT+CMEE=1"))
-			assert.Equal(t, "+CME ERROR: 514\r\n", tm.at(t, "AT%CMNG=2,"+itoa(tag)+",2"))
-			assert.Regexp(t, `^%CMNG: \d+,2,"[0-9A-F]{64}"\r\nOK\r\n$`, tm.at(t, "AT%CMNG=1,"+itoa(tag)+",2"))
+			assert.Equal(t, "+CME ERROR: 514\r\n", tm.at(t, "AT%CMNG=2,"+strconv.FormatUint(uint64(tag), 10)+",2"))
+			assert.Regexp(t, `^%CMNG: \d+,2,"[0-9A-F]{64}"\r\nOK\r\n$`, tm.at(t, "AT%CMNG=1,"+strconv.FormatUint(uint64(tag), 10)+",2"))
 
 			// The COSE_Sign1 verifies with the board's exported identity key and
 			// binds the CSR by its digest.
@@ -172,25 +175,4 @@ func mustPEM(t *testing.T, f func() ([]byte, error)) []byte {
 	b, err := f()
 	require.NoError(t, err)
 	return b
-}
-
-func mustInt(t *testing.T, s string) int64 {
-	t.Helper()
-	var n int64
-	for _, c := range s {
-		require.True(t, c >= '0' && c <= '9', s)
-		n = n*10 + int64(c-'0')
-	}
-	return n
-}
-
-func itoa(n uint32) string {
-	if n == 0 {
-		return "0"
-	}
-	var b []byte
-	for ; n > 0; n /= 10 {
-		b = append([]byte{byte('0' + n%10)}, b...)
-	}
-	return string(b)
 }
