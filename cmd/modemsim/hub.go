@@ -107,19 +107,23 @@ func hubTree() hubCmd {
 func runHub(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	t := hubTree()
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") && !isHelp(args[0]) {
-		return runHubServe(ctx, args, stdout, stderr)
+		return inCommand("modemsim hub serve", runHubServe(ctx, args, stdout, stderr))
 	}
 	return t.dispatch(ctx, "modemsim hub", args, stdout, stderr)
 }
 
 func isHelp(a string) bool { return a == "-h" || a == "-help" || a == "--help" || a == "help" }
 
+// dispatch runs the subcommand args[0] of the group at path. `help <sub>…`
+// is `<sub>… --help`.
 func (c hubCmd) dispatch(ctx context.Context, path string, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || isHelp(args[0]) {
+	if len(args) == 0 {
+		return &usageError{cmd: path, msg: "missing subcommand"}
+	}
+	if args[0] == "help" && len(args) > 1 {
+		args = append(append([]string{}, args[1:]...), "--help")
+	} else if isHelp(args[0]) {
 		c.usage(path, stdout)
-		if len(args) == 0 {
-			return fmt.Errorf("%s: missing subcommand", path)
-		}
 		return nil
 	}
 	for _, s := range c.sub {
@@ -127,12 +131,11 @@ func (c hubCmd) dispatch(ctx context.Context, path string, args []string, stdout
 			continue
 		}
 		if s.run != nil {
-			return s.run(ctx, args[1:], stdout, stderr)
+			return inCommand(path+" "+s.name, s.run(ctx, args[1:], stdout, stderr))
 		}
 		return s.dispatch(ctx, path+" "+s.name, args[1:], stdout, stderr)
 	}
-	c.usage(path, stderr)
-	return fmt.Errorf("%s: unknown subcommand %q", path, args[0])
+	return &usageError{cmd: path, msg: fmt.Sprintf("unknown subcommand %q", args[0])}
 }
 
 func (c hubCmd) usage(path string, w io.Writer) {
@@ -148,8 +151,7 @@ func (c hubCmd) usage(path string, w io.Writer) {
 // ---------------------------------------------------------------- serve
 
 func runHubServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("modemsim hub serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("modemsim hub serve", "", "Run the emulated Azure IoT Hub + DPS and its admin API until SIGINT/SIGTERM.\nTLS SNI selects DPS (*.azure-devices-provisioning.net) or the hub on the same ports.\n`modemsim hub` with no subcommand or with flags only is `modemsim hub serve`.", stdout)
 	state := fs.String("state", defaultState, "state directory; the hub keeps its state in <state>/hub")
 	mqttAddr := fs.String("mqtt-addr", defaultHubMQTTAddr, "MQTT/TLS listen address (real hub: 8883); \"\" disables")
 	wsAddr := fs.String("ws-addr", defaultHubWSAddr, "MQTT over WebSocket/TLS listen address (real hub: 443); \"\" disables")
@@ -167,10 +169,6 @@ func runHubServe(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	var extra stringList
 	fs.Var(&extra, "extra-host", "extra name or IP in the server certificates (repeatable); localhost and 127.0.0.1 are always there")
 	logLevel := fs.String("log-level", "warn", "log level: debug, info, warn, error")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: modemsim hub [serve] [flags]\n\nRun the emulated Azure IoT Hub + DPS and its admin API until SIGINT/SIGTERM.\nTLS SNI selects DPS (*.azure-devices-provisioning.net) or the hub on the same ports.\n\nflags:")
-		fs.PrintDefaults()
-	}
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -180,15 +178,15 @@ func runHubServe(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	clock, err := simClock(*date)
 	if err != nil {
-		return err
+		return usagef(fs, "%v", err)
 	}
 	hubRoot, err := hubadmin.ParseRoot(*root)
 	if err != nil {
-		return err
+		return usagef(fs, "--root: %v", err)
 	}
 	dRoot, err := hubadmin.ParseRoot(*dpsRoot)
 	if err != nil {
-		return err
+		return usagef(fs, "--dps-root: %v", err)
 	}
 	hubDir := filepath.Join(*state, "hub")
 	if *pkiDir == "" {
@@ -335,16 +333,11 @@ type adminFlags struct {
 	asJSON *bool
 }
 
-func newAdminFlags(path, summary string, stderr io.Writer) *adminFlags {
-	fs := flag.NewFlagSet(path, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func newAdminFlags(path, summary string, stdout io.Writer) *adminFlags {
+	fs := newFlagSet(path, "", summary, stdout)
 	a := &adminFlags{fs: fs,
 		admin:  fs.String("admin", "http://"+defaultHubAdminAddr, "admin API of a running 'modemsim hub serve'"),
 		asJSON: fs.Bool("json", false, "print JSON instead of text"),
-	}
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: %s [flags]\n\n%s\n\nflags:\n", path, summary)
-		fs.PrintDefaults()
 	}
 	return a
 }
@@ -356,8 +349,7 @@ func (a *adminFlags) parse(args []string, required ...string) error {
 	}
 	for _, name := range required {
 		if f := a.fs.Lookup(name); f != nil && f.Value.String() == "" {
-			a.fs.Usage()
-			return fmt.Errorf("%s: --%s is required", a.fs.Name(), name)
+			return usagef(a.fs, "--%s is required", name)
 		}
 	}
 	return nil
@@ -397,7 +389,7 @@ func ts(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z") }
 // ---------------------------------------------------------------- devices
 
 func deviceCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	a := newAdminFlags("modemsim hub device create", "Create a device identity. SAS keys are generated unless given.", stderr)
+	a := newAdminFlags("modemsim hub device create", "Create a device identity. SAS keys are generated unless given.", stdout)
 	id := a.fs.String("device", "", "device ID")
 	auth := a.fs.String("auth", "sas", "authentication: sas, x509-thumbprint (self-signed) or x509-ca")
 	pk := a.fs.String("primary-key", "", "SAS primary key (base64; generated when empty)")
@@ -450,7 +442,7 @@ func printDevice(w io.Writer, d hub.Device) {
 }
 
 func deviceList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	a := newAdminFlags("modemsim hub device list", "List device identities.", stderr)
+	a := newAdminFlags("modemsim hub device list", "List device identities.", stdout)
 	if err := a.parse(args); err != nil {
 		return err
 	}
@@ -471,7 +463,7 @@ func deviceList(ctx context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 func deviceShow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	a := newAdminFlags("modemsim hub device show", "Show one device identity.", stderr)
+	a := newAdminFlags("modemsim hub device show", "Show one device identity.", stdout)
 	id := a.fs.String("device", "", "device ID")
 	if err := a.parse(args, "device"); err != nil {
 		return err
@@ -489,7 +481,7 @@ func deviceSetEnabled(enabled bool) func(context.Context, []string, io.Writer, i
 		verb = "enable"
 	}
 	return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-		a := newAdminFlags("modemsim hub device "+verb, strings.ToUpper(verb[:1])+verb[1:]+" a device.", stderr)
+		a := newAdminFlags("modemsim hub device "+verb, strings.ToUpper(verb[:1])+verb[1:]+" a device.", stdout)
 		id := a.fs.String("device", "", "device ID")
 		if err := a.parse(args, "device"); err != nil {
 			return err
@@ -503,7 +495,7 @@ func deviceSetEnabled(enabled bool) func(context.Context, []string, io.Writer, i
 }
 
 func deviceDelete(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	a := newAdminFlags("modemsim hub device delete", "Delete a device identity (closes its connection).", stderr)
+	a := newAdminFlags("modemsim hub device delete", "Delete a device identity (closes its connection).", stdout)
 	id := a.fs.String("device", "", "device ID")
 	if err := a.parse(args, "device"); err != nil {
 		return err
@@ -516,7 +508,7 @@ func deviceDelete(ctx context.Context, args []string, stdout, stderr io.Writer) 
 
 func deviceSASToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	a := newAdminFlags("modemsim hub device sas-token",
-		"Print a SAS token signed with the device's primary key (the MQTT password; the user name is\n<hub>/<device>/?api-version="+hubadmin.APIVersion+"). The text output is the token alone, for $(…).", stderr)
+		"Print a SAS token signed with the device's primary key (the MQTT password; the user name is\n<hub>/<device>/?api-version="+hubadmin.APIVersion+"). The text output is the token alone, for $(…).", stdout)
 	id := a.fs.String("device", "", "device ID")
 	ttl := a.fs.Duration("ttl", hubadmin.DefaultSASTTL, "token lifetime (on the emulator's clock)")
 	if err := a.parse(args, "device"); err != nil {
@@ -544,7 +536,7 @@ func caPath(dpsStore bool) string {
 
 func caUpload(dpsStore bool) func(context.Context, []string, io.Writer, io.Writer) error {
 	return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-		a := newAdminFlags(caPath(dpsStore)+" upload", "Upload a root or intermediate CA certificate (PEM).", stderr)
+		a := newAdminFlags(caPath(dpsStore)+" upload", "Upload a root or intermediate CA certificate (PEM).", stdout)
 		name := a.fs.String("name", "", "certificate name")
 		file := a.fs.String("cert", "", "PEM file of the CA certificate")
 		verified := a.fs.Bool("verified", false, "mark verified on upload (skip proof of possession)")
@@ -577,7 +569,7 @@ func printCA(w io.Writer, name, subject, thumb string, verified bool) {
 
 func caList(dpsStore bool) func(context.Context, []string, io.Writer, io.Writer) error {
 	return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-		a := newAdminFlags(caPath(dpsStore)+" list", "List CA certificates.", stderr)
+		a := newAdminFlags(caPath(dpsStore)+" list", "List CA certificates.", stdout)
 		if err := a.parse(args); err != nil {
 			return err
 		}
@@ -618,7 +610,7 @@ func caList(dpsStore bool) func(context.Context, []string, io.Writer, io.Writer)
 func caCode(dpsStore bool) func(context.Context, []string, io.Writer, io.Writer) error {
 	return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		a := newAdminFlags(caPath(dpsStore)+" verification-code",
-			"Generate a verification code: sign a certificate with subject CN=<code> with the CA's key and pass it to verify.", stderr)
+			"Generate a verification code: sign a certificate with subject CN=<code> with the CA's key and pass it to verify.", stdout)
 		name := a.fs.String("name", "", "certificate name")
 		if err := a.parse(args, "name"); err != nil {
 			return err
@@ -639,7 +631,7 @@ func caCode(dpsStore bool) func(context.Context, []string, io.Writer, io.Writer)
 
 func caVerify(dpsStore bool) func(context.Context, []string, io.Writer, io.Writer) error {
 	return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-		a := newAdminFlags(caPath(dpsStore)+" verify", "Prove possession of the CA key with a verification certificate (PEM).", stderr)
+		a := newAdminFlags(caPath(dpsStore)+" verify", "Prove possession of the CA key with a verification certificate (PEM).", stdout)
 		name := a.fs.String("name", "", "certificate name")
 		file := a.fs.String("cert", "", "PEM file of the verification certificate (CN = verification code, signed by the CA)")
 		if err := a.parse(args, "name", "cert"); err != nil {
@@ -666,7 +658,7 @@ func caVerify(dpsStore bool) func(context.Context, []string, io.Writer, io.Write
 
 func caDelete(dpsStore bool) func(context.Context, []string, io.Writer, io.Writer) error {
 	return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-		a := newAdminFlags(caPath(dpsStore)+" delete", "Delete a CA certificate.", stderr)
+		a := newAdminFlags(caPath(dpsStore)+" delete", "Delete a CA certificate.", stdout)
 		name := a.fs.String("name", "", "certificate name")
 		if err := a.parse(args, "name"); err != nil {
 			return err
@@ -687,7 +679,7 @@ func caDelete(dpsStore bool) func(context.Context, []string, io.Writer, io.Write
 // ---------------------------------------------------------------- twin, methods, C2D
 
 func twinShow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	a := newAdminFlags("modemsim hub twin show", "Show a device twin (always JSON).", stderr)
+	a := newAdminFlags("modemsim hub twin show", "Show a device twin (always JSON).", stdout)
 	id := a.fs.String("device", "", "device ID")
 	if err := a.parse(args, "device"); err != nil {
 		return err
@@ -701,7 +693,7 @@ func twinShow(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 func twinUpdate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	a := newAdminFlags("modemsim hub twin update", "Patch the desired properties (JSON merge patch; null deletes). A connected, subscribed device gets the patch.", stderr)
+	a := newAdminFlags("modemsim hub twin update", "Patch the desired properties (JSON merge patch; null deletes). A connected, subscribed device gets the patch.", stdout)
 	id := a.fs.String("device", "", "device ID")
 	desired := a.fs.String("desired", "", `desired properties patch, e.g. '{"interval":30}'`)
 	if err := a.parse(args, "device", "desired"); err != nil {
@@ -716,7 +708,7 @@ func twinUpdate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 func methodInvoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	a := newAdminFlags("modemsim hub method invoke", "Invoke a direct method and print the device's status and payload.", stderr)
+	a := newAdminFlags("modemsim hub method invoke", "Invoke a direct method and print the device's status and payload.", stdout)
 	id := a.fs.String("device", "", "device ID")
 	name := a.fs.String("method", "", "method name")
 	payload := a.fs.String("payload", "{}", "JSON payload")
@@ -725,7 +717,7 @@ func methodInvoke(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	if !json.Valid([]byte(*payload)) {
-		return fmt.Errorf("--payload is not JSON: %s", *payload)
+		return usagef(a.fs, "--payload is not JSON: %s", *payload)
 	}
 	res, err := a.client().InvokeMethod(ctx, *id, *name, hubadmin.MethodRequest{
 		Payload: json.RawMessage(*payload), TimeoutSeconds: int((*timeout + time.Second - 1) / time.Second)})
@@ -742,7 +734,7 @@ func methodInvoke(ctx context.Context, args []string, stdout, stderr io.Writer) 
 }
 
 func c2dSend(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	a := newAdminFlags("modemsim hub c2d send", "Queue a cloud-to-device message; it is delivered when the device is connected and subscribed.", stderr)
+	a := newAdminFlags("modemsim hub c2d send", "Queue a cloud-to-device message; it is delivered when the device is connected and subscribed.", stdout)
 	id := a.fs.String("device", "", "device ID")
 	data := a.fs.String("data", "", "message body (text)")
 	props := a.fs.String("props", "", "application properties as in az: 'key0=value0;key1=value1'")
@@ -751,7 +743,7 @@ func c2dSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	p, err := parseProps(*props)
 	if err != nil {
-		return err
+		return usagef(a.fs, "%v", err)
 	}
 	mid, err := a.client().SendC2D(ctx, *id, hubadmin.C2DRequest{Payload: *data, Properties: p})
 	if err != nil {
@@ -782,7 +774,7 @@ func parseProps(s string) (map[string]string, error) {
 // ---------------------------------------------------------------- monitor, attempts, reasons
 
 func monitor(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	a := newAdminFlags("modemsim hub monitor", "Print device-to-cloud telemetry as it arrives, until Ctrl-C (az iot hub monitor-events).", stderr)
+	a := newAdminFlags("modemsim hub monitor", "Print device-to-cloud telemetry as it arrives, until Ctrl-C (az iot hub monitor-events).", stdout)
 	id := a.fs.String("device", "", "only this device")
 	if err := a.parse(args); err != nil {
 		return err
@@ -815,7 +807,7 @@ func formatProps(m map[string]string) string {
 }
 
 func attempts(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	a := newAdminFlags("modemsim hub attempts", "List recent connection attempts with the reason of each refusal.", stderr)
+	a := newAdminFlags("modemsim hub attempts", "List recent connection attempts with the reason of each refusal.", stdout)
 	id := a.fs.String("device", "", "only this device")
 	if err := a.parse(args); err != nil {
 		return err
@@ -849,7 +841,7 @@ func dash(s string) string {
 }
 
 func reasons(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	a := newAdminFlags("modemsim hub reasons", "List recent hub and DPS refusal reasons, newest last.", stderr)
+	a := newAdminFlags("modemsim hub reasons", "List recent hub and DPS refusal reasons, newest last.", stdout)
 	if err := a.parse(args); err != nil {
 		return err
 	}
@@ -866,7 +858,7 @@ func reasons(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
 func rootPEM(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	a := newAdminFlags("modemsim hub root", "Print a stand-in root certificate (PEM) a tool can trust.", stderr)
+	a := newAdminFlags("modemsim hub root", "Print a stand-in root certificate (PEM) a tool can trust.", stdout)
 	name := a.fs.String("name", "hub", "hub (the root the hub serves now), dps, all, "+strings.Join(hubadmin.RootAliases(), ", "))
 	if err := a.parse(args); err != nil {
 		return err
@@ -904,7 +896,7 @@ func decodeKey(flagName, s string) ([]byte, error) {
 }
 
 func enrollmentCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	a := newAdminFlags("modemsim hub dps enrollment create", "Create or replace an individual enrollment (az iot dps enrollment create).", stderr)
+	a := newAdminFlags("modemsim hub dps enrollment create", "Create or replace an individual enrollment (az iot dps enrollment create).", stdout)
 	regID := a.fs.String("registration-id", "", "registration ID (X.509: the certificate's CN)")
 	deviceID := a.fs.String("device-id", "", "hub device ID to create (default: the registration ID)")
 	att := a.fs.String("attestation", "x509", "x509 or symmetricKey")
@@ -918,7 +910,7 @@ func enrollmentCreate(ctx context.Context, args []string, stdout, stderr io.Writ
 	}
 	attestation, err := parseAttestation(*att)
 	if err != nil {
-		return err
+		return usagef(a.fs, "%v", err)
 	}
 	e := dps.IndividualEnrollment{RegistrationID: *regID, DeviceID: *deviceID, Attestation: attestation, Enabled: !*disabled}
 	if *certFile != "" {
@@ -932,10 +924,10 @@ func enrollmentCreate(ctx context.Context, args []string, stdout, stderr io.Writ
 		e.ThumbprintsSHA256 = []string{*thumb}
 	}
 	if e.PrimaryKey, err = decodeKey("primary-key", *pk); err != nil {
-		return err
+		return usagef(a.fs, "%v", err)
 	}
 	if e.SecondaryKey, err = decodeKey("secondary-key", *sk); err != nil {
-		return err
+		return usagef(a.fs, "%v", err)
 	}
 	out, err := a.client().PutEnrollment(ctx, e)
 	if err != nil {
@@ -956,7 +948,7 @@ func enrollmentCreate(ctx context.Context, args []string, stdout, stderr io.Writ
 }
 
 func enrollmentList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	a := newAdminFlags("modemsim hub dps enrollment list", "List individual enrollments.", stderr)
+	a := newAdminFlags("modemsim hub dps enrollment list", "List individual enrollments.", stdout)
 	if err := a.parse(args); err != nil {
 		return err
 	}
@@ -973,7 +965,7 @@ func enrollmentList(ctx context.Context, args []string, stdout, stderr io.Writer
 }
 
 func enrollmentDelete(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	a := newAdminFlags("modemsim hub dps enrollment delete", "Delete an individual enrollment.", stderr)
+	a := newAdminFlags("modemsim hub dps enrollment delete", "Delete an individual enrollment.", stdout)
 	regID := a.fs.String("registration-id", "", "registration ID")
 	if err := a.parse(args, "registration-id"); err != nil {
 		return err
@@ -985,7 +977,7 @@ func enrollmentDelete(ctx context.Context, args []string, stdout, stderr io.Writ
 }
 
 func groupCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	a := newAdminFlags("modemsim hub dps group create", "Create or replace an enrollment group (az iot dps enrollment-group create).", stderr)
+	a := newAdminFlags("modemsim hub dps group create", "Create or replace an enrollment group (az iot dps enrollment-group create).", stdout)
 	groupID := a.fs.String("group-id", "", "enrollment group ID")
 	att := a.fs.String("attestation", "x509", "x509 or symmetricKey")
 	caName := a.fs.String("ca-name", "", "x509: name of a CA in the DPS certificate store")
@@ -997,14 +989,14 @@ func groupCreate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	attestation, err := parseAttestation(*att)
 	if err != nil {
-		return err
+		return usagef(a.fs, "%v", err)
 	}
 	g := dps.GroupEnrollment{GroupID: *groupID, Attestation: attestation, CAName: *caName, Enabled: !*disabled}
 	if g.PrimaryKey, err = decodeKey("primary-key", *pk); err != nil {
-		return err
+		return usagef(a.fs, "%v", err)
 	}
 	if g.SecondaryKey, err = decodeKey("secondary-key", *sk); err != nil {
-		return err
+		return usagef(a.fs, "%v", err)
 	}
 	out, err := a.client().PutGroup(ctx, g)
 	if err != nil {
@@ -1022,7 +1014,7 @@ func groupCreate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 }
 
 func groupList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	a := newAdminFlags("modemsim hub dps group list", "List enrollment groups.", stderr)
+	a := newAdminFlags("modemsim hub dps group list", "List enrollment groups.", stdout)
 	if err := a.parse(args); err != nil {
 		return err
 	}
@@ -1039,7 +1031,7 @@ func groupList(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 func groupDelete(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	a := newAdminFlags("modemsim hub dps group delete", "Delete an enrollment group.", stderr)
+	a := newAdminFlags("modemsim hub dps group delete", "Delete an enrollment group.", stdout)
 	groupID := a.fs.String("group-id", "", "enrollment group ID")
 	if err := a.parse(args, "group-id"); err != nil {
 		return err
@@ -1051,7 +1043,7 @@ func groupDelete(ctx context.Context, args []string, stdout, stderr io.Writer) e
 }
 
 func registrations(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	a := newAdminFlags("modemsim hub dps registrations", "List device registration records.", stderr)
+	a := newAdminFlags("modemsim hub dps registrations", "List device registration records.", stdout)
 	if err := a.parse(args); err != nil {
 		return err
 	}
@@ -1079,7 +1071,7 @@ func printKeys(w io.Writer, primary, secondary []byte) {
 }
 
 func hubInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	a := newAdminFlags("modemsim hub info", "Show the running emulator's host names, DPS ID scope, addresses, roots and clock.", stderr)
+	a := newAdminFlags("modemsim hub info", "Show the running emulator's host names, DPS ID scope, addresses, roots and clock.", stdout)
 	if err := a.parse(args); err != nil {
 		return err
 	}

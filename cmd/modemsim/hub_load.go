@@ -6,8 +6,6 @@ import (
 	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -51,8 +49,7 @@ type loadTarget struct {
 }
 
 func runHubLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("modemsim hub load", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("modemsim hub load", "", "Measure TLS connects/s and QoS 1 telemetry messages/s with paho clients against an in-process hub,\nthen against a plain mochi-mqtt server with the same TLS certificate and version but none of the\nhub's hooks (allow-all), and print both and their ratio.", stdout)
 	devices := fs.Int("devices", 50, "devices (paho clients), connected concurrently")
 	messages := fs.Int("messages", 100, "QoS 1 telemetry messages per device")
 	size := fs.Int("size", 64, "payload bytes per message")
@@ -60,16 +57,18 @@ func runHubLoad(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	state := fs.String("state", defaultState, "state directory whose stand-in PKI is reused (<state>/hub/pki)")
 	pkiDir := fs.String("pki", "", "stand-in PKI directory (default <state>/hub/pki)")
 	asJSON := fs.Bool("json", false, "print JSON")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: modemsim hub load [flags]\n\nMeasure TLS connects/s and QoS 1 telemetry messages/s with paho clients against an in-process hub,\nthen against a plain mochi-mqtt server with the same TLS certificate and version but none of the\nhub's hooks (allow-all), and print both and their ratio.\n\nflags:")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 || *devices < 1 || *messages < 0 || *concurrency < 1 || *size < 0 {
-		fs.Usage()
-		return errors.New("modemsim hub load: bad arguments")
+	switch {
+	case *devices < 1:
+		return usagef(fs, "--devices must be at least 1")
+	case *messages < 0:
+		return usagef(fs, "--messages must not be negative")
+	case *concurrency < 1:
+		return usagef(fs, "--concurrency must be at least 1")
+	case *size < 0:
+		return usagef(fs, "--size must not be negative")
 	}
 	if *pkiDir == "" {
 		*pkiDir = filepath.Join(*state, "hub", "pki")

@@ -2,16 +2,17 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"flag"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"testing"
@@ -91,10 +92,7 @@ func TestHelp(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			var out, errOut strings.Builder
-			err := run(context.Background(), tc.args, &out, &errOut)
-			if err != nil {
-				require.ErrorIs(t, err, flag.ErrHelp)
-			}
+			require.NoError(t, run(context.Background(), tc.args, &out, &errOut))
 			assert.Contains(t, out.String()+errOut.String(), tc.want)
 		})
 	}
@@ -193,4 +191,166 @@ func TestCredentialsSurviveSIGKILL(t *testing.T) {
 		s.Close()
 	}
 	require.NotEmpty(t, written)
+}
+
+// cli runs modemsim's command line as main does, but in process.
+func cli(t *testing.T, args ...string) (stdout, stderr string, status int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	status = report(&errOut, run(t.Context(), args, &out, &errOut))
+	return out.String(), errOut.String(), status
+}
+
+func TestHelpGoesToStdout(t *testing.T) {
+	tests := []struct {
+		args []string
+		want []string // substrings of stdout
+	}{
+		{[]string{"--help"}, []string{"usage: modemsim", "commands:", "run", "hub", "version"}},
+		{[]string{"-h"}, []string{"commands:"}},
+		{[]string{"help"}, []string{"commands:"}},
+		{[]string{"help", "help"}, []string{"commands:"}},
+		{[]string{"help", "hub"}, []string{"usage: modemsim hub <command>", "device", "dps"}},
+		{[]string{"hub", "--help"}, []string{"usage: modemsim hub <command>"}},
+		{[]string{"help", "hub", "device"}, []string{"usage: modemsim hub device <command>", "sas-token"}},
+		{[]string{"help", "hub", "device", "create"}, []string{"usage: modemsim hub device create [flags]", "-device", "-auth"}},
+		{[]string{"hub", "device", "create", "--help"}, []string{"usage: modemsim hub device create [flags]", "-device"}},
+		{[]string{"hub", "device", "create", "-h"}, []string{"usage: modemsim hub device create [flags]"}},
+		{[]string{"hub", "help", "dps", "enrollment", "create"}, []string{"usage: modemsim hub dps enrollment create", "-registration-id"}},
+		{[]string{"help", "hub", "serve"}, []string{"usage: modemsim hub serve [flags]", "-mqtt-addr"}},
+		{[]string{"hub", "load", "-help"}, []string{"usage: modemsim hub load [flags]", "-devices"}},
+		{[]string{"help", "version"}, []string{"usage: modemsim version [flags]"}},
+		// A help flag after other flags still wins, as in the flag package.
+		{[]string{"hub", "device", "show", "--admin", "127.0.0.1:1", "--help"}, []string{"usage: modemsim hub device show"}},
+	}
+	for _, tc := range tests {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			out, errOut, status := cli(t, tc.args...)
+			assert.Equal(t, exitOK, status)
+			assert.Empty(t, errOut, "help is not an error")
+			for _, w := range tc.want {
+				assert.Contains(t, out, w)
+			}
+		})
+	}
+}
+
+// TestRunHelp: `modemsim help run` is `modemsim run --help`.
+func TestRunHelp(t *testing.T) {
+	out1, err1, status1 := cli(t, "help", "run")
+	out2, err2, status2 := cli(t, "run", "--help")
+	assert.Equal(t, exitOK, status1)
+	assert.Equal(t, exitOK, status2)
+	assert.Contains(t, out1+err1, "usage: modemsim run")
+	assert.Equal(t, out2+err2, out1+err1)
+}
+
+func TestUsageErrorsAreOneLineAndAHint(t *testing.T) {
+	tests := []struct {
+		args     []string
+		wantLine string
+		wantHint string
+	}{
+		{[]string{"hub", "device", "create"}, "modemsim hub device create: --device is required", "Run 'modemsim hub device create --help' for usage."},
+		{[]string{"hub", "twin", "update", "--device", "d"}, "modemsim hub twin update: --desired is required", "Run 'modemsim hub twin update --help' for usage."},
+		{[]string{"frobnicate"}, `modemsim: unknown command "frobnicate"`, "Run 'modemsim help' for usage."},
+		{[]string{"help", "frobnicate"}, `modemsim help: unknown command "frobnicate"`, "Run 'modemsim help' for usage."},
+		{[]string{"hub", "nope"}, `modemsim hub: unknown subcommand "nope"`, "Run 'modemsim hub --help' for usage."},
+		{[]string{"hub", "dps", "nope"}, `modemsim hub dps: unknown subcommand "nope"`, "Run 'modemsim hub dps --help' for usage."},
+		{[]string{"help", "hub", "nope"}, `modemsim hub: unknown subcommand "nope"`, "Run 'modemsim hub --help' for usage."},
+		{[]string{"hub", "device"}, "modemsim hub device: missing subcommand", "Run 'modemsim hub device --help' for usage."},
+		{[]string{"hub", "device", "list", "--frob"}, "modemsim hub device list: flag provided but not defined: -frob", "Run 'modemsim hub device list --help' for usage."},
+		{[]string{"hub", "device", "list", "extra"}, "modemsim hub device list: unexpected arguments: extra", "Run 'modemsim hub device list --help' for usage."},
+		{[]string{"hub", "device", "sas-token", "--device", "d", "--ttl", "soon"}, `modemsim hub device sas-token: invalid value "soon" for flag -ttl: parse error`, "Run 'modemsim hub device sas-token --help' for usage."},
+		{[]string{"hub", "load", "--devices", "0"}, "modemsim hub load: --devices must be at least 1", "Run 'modemsim hub load --help' for usage."},
+		{[]string{"hub", "serve", "--date", "yesterday"}, `modemsim hub serve: --date "yesterday": want 2006-01-02 or RFC 3339`, "Run 'modemsim hub serve --help' for usage."},
+		{[]string{"hub", "--date", "yesterday"}, `modemsim hub serve: --date "yesterday": want 2006-01-02 or RFC 3339`, "Run 'modemsim hub serve --help' for usage."},
+		{[]string{"hub", "method", "invoke", "--device", "d", "--method", "m", "--payload", "{"}, "modemsim hub method invoke: --payload is not JSON: {", "Run 'modemsim hub method invoke --help' for usage."},
+		{[]string{"hub", "c2d", "send", "--device", "d", "--props", "novalue"}, `modemsim hub c2d send: --props: "novalue" is not key=value`, "Run 'modemsim hub c2d send --help' for usage."},
+		{[]string{"hub", "dps", "group", "create", "--group-id", "g", "--attestation", "tpm"}, `modemsim hub dps group create: --attestation "tpm": want x509 or symmetricKey`, "Run 'modemsim hub dps group create --help' for usage."},
+		{[]string{"version", "extra"}, "modemsim version: unexpected arguments: extra", "Run 'modemsim version --help' for usage."},
+		{[]string{"--frob"}, "modemsim run: flag provided but not defined: -frob", "Run 'modemsim run --help' for usage."},
+	}
+	for _, tc := range tests {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			out, errOut, status := cli(t, tc.args...)
+			assert.Equal(t, exitUsage, status)
+			assert.Empty(t, out, "no usage dump on stdout")
+			assert.Equal(t, tc.wantLine+"\n"+tc.wantHint+"\n", errOut)
+		})
+	}
+}
+
+// TestFailuresNameTheCommandOnce: a failure that is not a usage error is
+// one line naming the command once, and exits 1.
+func TestFailuresNameTheCommandOnce(t *testing.T) {
+	// Port 1 on loopback: nothing listens, the admin API is unreachable.
+	out, errOut, status := cli(t, "hub", "device", "list", "--admin", "127.0.0.1:1")
+	assert.Equal(t, exitFailure, status)
+	assert.Empty(t, out)
+	lines := strings.Split(strings.TrimSuffix(errOut, "\n"), "\n")
+	require.Len(t, lines, 1, errOut)
+	assert.True(t, strings.HasPrefix(lines[0], "modemsim hub device list: "), lines[0])
+	assert.Equal(t, 1, strings.Count(lines[0], "modemsim"), lines[0])
+}
+
+func TestReport(t *testing.T) {
+	tests := []struct {
+		name   string
+		err    error
+		want   string
+		status int
+	}{
+		{"success", nil, "", exitOK},
+		{"usage", &usageError{cmd: "modemsim x", msg: "bad"}, "modemsim x: bad\nRun 'modemsim x --help' for usage.\n", exitUsage},
+		{"named failure", inCommand("modemsim x", assert.AnError), "modemsim x: " + assert.AnError.Error() + "\n", exitFailure},
+		{"named twice stays named once", inCommand("modemsim", inCommand("modemsim x", assert.AnError)), "modemsim x: " + assert.AnError.Error() + "\n", exitFailure},
+		{"unnamed failure", assert.AnError, "modemsim: " + assert.AnError.Error() + "\n", exitFailure},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var w bytes.Buffer
+			assert.Equal(t, tc.status, report(&w, tc.err))
+			assert.Equal(t, tc.want, w.String())
+		})
+	}
+}
+
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"--version"}, {"-version"}, {"version"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			out, errOut, status := cli(t, args...)
+			assert.Equal(t, exitOK, status)
+			assert.Empty(t, errOut)
+			assert.Regexp(t, `^modemsim \S+\n$`, out)
+		})
+	}
+}
+
+func TestBuildVersion(t *testing.T) {
+	settings := func(kv ...string) []debug.BuildSetting {
+		var s []debug.BuildSetting
+		for i := 0; i < len(kv); i += 2 {
+			s = append(s, debug.BuildSetting{Key: kv[i], Value: kv[i+1]})
+		}
+		return s
+	}
+	tests := []struct {
+		name string
+		info *debug.BuildInfo
+		ok   bool
+		want string
+	}{
+		{"no build info", nil, false, "devel"},
+		{"module version", &debug.BuildInfo{Main: debug.Module{Version: "v0.3.1"}}, true, "v0.3.1"},
+		{"module version wins over vcs", &debug.BuildInfo{Main: debug.Module{Version: "v0.3.1"}, Settings: settings("vcs.revision", "0123456789abcdef")}, true, "v0.3.1"},
+		{"checkout", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: settings("vcs.revision", "0123456789abcdef0123", "vcs.modified", "false")}, true, "0123456789ab"},
+		{"dirty checkout", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: settings("vcs.revision", "0123456789abcdef0123", "vcs.modified", "true")}, true, "0123456789ab-dirty"},
+		{"no vcs", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}, true, "devel"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, buildVersion(tc.info, tc.ok))
+		})
+	}
 }
