@@ -456,5 +456,5 @@ func TestHubLoad(t *testing.T) {
 	assert.Positive(t, got.HubOverBaseline["messages"])
 
 	err = run(t.Context(), []string{"hub", "load", "--devices", "0"}, io.Discard, io.Discard)
-	assert.ErrorContains(t, err, "bad arguments")
+	assert.ErrorContains(t, err, "modemsim hub load: --devices must be at least 1")
 }
