@@ -386,7 +386,11 @@ func (p *parser) entry(n *yaml.Node, field string, allowed []string) *entry {
 	}
 	before := len(p.errs)
 	e := &entry{line: n.Line, field: field, count: 1}
-	for key, v := range fields {
+	for _, key := range allowed { // a fixed order, for errors in a fixed order
+		v := fields[key]
+		if v == nil {
+			continue
+		}
 		kf := join(field, key)
 		switch key {
 		case "name":

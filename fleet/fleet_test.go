@@ -404,3 +404,23 @@ func TestCredentialType(t *testing.T) {
 	assert.Equal(t, "99", CredentialTypeName(99))
 	assert.Equal(t, "16842753/ROOT_CA_CERT (ca.pem)", Credential{Tag: 16842753, File: "ca.pem"}.String())
 }
+
+// BenchmarkParseThousand: a template of 1,000 boards, the issue's fleet size.
+func BenchmarkParseThousand(b *testing.B) {
+	data := []byte(`
+defaults:
+  credentials: [{tag: 42, type: PSK, pem: "000102030405060708090a0b0c0d0e0f"}]
+boards:
+  - name: "fleet-{{seq:4}}"
+    count: 1000
+    hardware: {imei: "35265610{{seq:6}}", model: nrf9151}
+    firmware: {terminator: any}
+    link: "ttyFLEET{{seq}}"
+`)
+	for b.Loop() {
+		f, err := Parse(data, "")
+		if err != nil || len(f.Boards) != 1000 {
+			b.Fatal(err)
+		}
+	}
+}
