@@ -46,6 +46,10 @@ const (
 // directory under the state directory, so it must stay one path element.
 var boardName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
+// yamlLine takes the line out of a YAML syntax error, which carries it
+// only in its text ("yaml: line 3: did not find expected key").
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
 // File is a parsed fleet file: every board fully expanded.
 type File struct {
 	// Path is the file Load read; "" for Parse.
@@ -181,6 +185,9 @@ func (p *parser) parseDocument(data []byte) *File {
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
 			p.errorf(0, "", "the file is empty")
+		} else if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+			line, _ := strconv.Atoi(m[1])
+			p.errorf(line, "", "%s", m[2])
 		} else {
 			p.errorf(0, "", "%v", err)
 		}

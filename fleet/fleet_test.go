@@ -240,7 +240,8 @@ func TestParseErrors(t *testing.T) {
 		msg   string
 	}{
 		{"empty file", "", 0, "", "the file is empty"},
-		{"not YAML", "boards: [", 0, "", "yaml:"},
+		{"not YAML", "boards: [", 1, "", "did not find expected node content"},
+		{"colon in a plain value", "boards:\n  - name: a\n    kind: b: c\n", 3, "", "mapping values are not allowed"},
 		{"two documents", "boards: [{name: a}]\n---\nboards: [{name: b}]\n", 2, "", "one YAML document"},
 		{"top is a list", "- a\n", 1, "", "must be a mapping"},
 		{"unknown top-level key", "boards: [{name: a}]\nboard: x\n", 2, "board", "unknown key (want one of state, defaults, boards)"},
