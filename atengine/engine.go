@@ -1,8 +1,15 @@
-// Package atengine runs a command dialect over a byte stream: it frames what
-// the host writes (atparser.Framer), hands each line to the dialect, and
-// writes the answer and any unsolicited result codes back, one command at a
-// time, the way a module's AT host does. Every dialect (at_client, Serial
-// Modem, SPWF04, a shell) shares this loop; a dialect is a LineHandler.
+// Package atengine runs a firmware's command dialect over a serial port: it
+// reads what the host writes, lets the dialect's line discipline frame and
+// echo it, hands each request to the dialect's handler, and writes the answer
+// and any unsolicited lines back, one request at a time, the way a module's
+// command host does. Every dialect (at_client, Serial Modem, SPWF04, a Zephyr
+// shell) shares this loop; a dialect is a Discipline plus a Handler.
+//
+// The engine keeps no goroutine of its own while a board is idle: requests
+// are answered in the goroutine that reads the port, timers are
+// time.AfterFunc, and unsolicited lines raised while idle are written by a
+// short-lived goroutine that ends when they are out. That is what lets one
+// process serve a thousand boards.
 package atengine
 
 import (
@@ -14,72 +21,68 @@ import (
 	"sync"
 	"time"
 
-	"github.com/modemsim/modemsim/atparser"
 	"github.com/modemsim/modemsim/transcript"
 )
 
-// LineHandler answers one framed line with the exact bytes to send back
-// (possibly none).
-type LineHandler interface {
-	HandleLine(ctx context.Context, fr atparser.Frame) []byte
+// SessionPort is a port that tells its hosts apart (ptyport.Port): every
+// byte read carries the session of the client that wrote it, and a write can
+// be bound to a session, so nothing of one client's exchange reaches the next
+// client that opens the port.
+type SessionPort interface {
+	io.Writer // writes to whoever has the port open now
+	ReadSession(b []byte) (n int, session uint64, err error)
+	WriteSession(session uint64, b []byte) (int, error)
+	Session() uint64
 }
 
-// CommandHandler answers one parsed AT command.
-type CommandHandler interface {
-	Handle(ctx context.Context, cmd atparser.Command) atparser.Response
-}
+// plainPort makes any io.ReadWriter a SessionPort with one endless session
+// (net.Pipe in tests, a TCP socket).
+type plainPort struct{ io.ReadWriter }
 
-// ATDialect adapts a CommandHandler to a LineHandler: lines that do not parse
-// as AT commands answer ERROR at once (the shell-form probe `at AT+CGSN`
-// included, nrf91.md §5.2), everything else goes to the handler.
-type ATDialect struct {
-	Handler CommandHandler
-	Framing atparser.Framing
+func (p plainPort) ReadSession(b []byte) (int, uint64, error) {
+	n, err := p.Read(b)
+	return n, 0, err
 }
+func (p plainPort) WriteSession(_ uint64, b []byte) (int, error) { return p.Write(b) }
+func (p plainPort) Session() uint64                              { return 0 }
 
-// HandleLine implements LineHandler.
-func (d ATDialect) HandleLine(ctx context.Context, fr atparser.Frame) []byte {
-	cmd, err := atparser.Parse(fr.Line)
-	if err != nil {
-		return d.Framing.AppendResponse(nil, atparser.Error())
-	}
-	return d.Framing.AppendResponse(nil, d.Handler.Handle(ctx, cmd))
-}
-
-// Engine serves one dialect on one port. Commands are framed and answered
-// in the goroutine that reads the port, as the AT host does (one command at
-// a time); URCs, idle resets and hang-ups come from other goroutines and
-// meet the reader under mu.
+// Engine serves one dialect on one port.
 type Engine struct {
-	rw      io.ReadWriter
-	handler LineHandler
-	framing atparser.Framing
-	rec     *transcript.Recorder
-	log     *slog.Logger
-	idle    time.Duration
-	hangups <-chan struct{}
+	port  SessionPort
+	plain bool          // port has one endless session: Hangup only resets
+	rw    io.ReadWriter // for the read deadline that ends Run
+	rec   *transcript.Recorder
+	log   *slog.Logger
+
+	// hmu makes handler calls one at a time: the reader's, and a payload
+	// timeout's from its timer.
+	hmu sync.Mutex
 
 	mu        sync.Mutex // guards the fields below
-	framer    *atparser.Framer
-	busy      bool     // a command is being answered: URCs wait in pending
-	pending   []string // URCs raised while busy, written right after the answer
+	dialect   Dialect
+	ctx       context.Context // Run's, for handler calls from timers
+	session   uint64          // the host session the engine answers
+	busy      bool            // a request is being answered: unsolicited lines wait
+	pending   []string        // unsolicited lines waiting to be written
+	flushing  bool            // a goroutine is writing pending
 	idleTimer *time.Timer
 	idleGen   int // which arming of idleTimer is current
+	payload   *payloadState
 
-	urcs chan string // URCs raised while idle, for the URC writer
-	wmu  sync.Mutex  // one write at a time: answers and URCs never interleave
+	wmu sync.Mutex // one write at a time: answers and URCs never interleave
+}
+
+// payloadState is a raw payload being read for a handler.
+type payloadState struct {
+	p       *Payload
+	buf     []byte
+	session uint64
+	timer   *time.Timer
+	gen     int
 }
 
 // Option configures an Engine.
 type Option func(*Engine)
-
-// WithFramerOptions sets the terminator and line cap of the framer.
-func WithFramerOptions(opts ...atparser.FramerOption) Option {
-	return func(e *Engine) { e.framer = atparser.NewFramer(opts...) }
-}
-
-// WithFraming sets how URCs are framed (responses are framed by the dialect).
-func WithFraming(f atparser.Framing) Option { return func(e *Engine) { e.framing = f } }
 
 // WithTranscript records every byte in each direction.
 func WithTranscript(r *transcript.Recorder) Option { return func(e *Engine) { e.rec = r } }
@@ -87,34 +90,26 @@ func WithTranscript(r *transcript.Recorder) Option { return func(e *Engine) { e.
 // WithLogger sets the logger.
 func WithLogger(l *slog.Logger) Option { return func(e *Engine) { e.log = l } }
 
-// WithQuoteIdleReset discards a partial command that has sat inside an open
-// quote for d with no further byte. The real at_host would wait forever (the
-// quote swallows every terminator, nrf91.md §1.1); the host already times out
-// on that command, and the reset lets the next one through. Zero disables
-// the reset (faithful hang).
-func WithQuoteIdleReset(d time.Duration) Option { return func(e *Engine) { e.idle = d } }
-
-// WithHangups delivers a signal each time the host closes the port: the
-// partial command of the old client is discarded.
-func WithHangups(ch <-chan struct{}) Option { return func(e *Engine) { e.hangups = ch } }
-
-// DefaultQuoteIdleReset is long enough for a person pasting a PEM and short
-// against the 3 s read timeout of nrfcredstore 1.x (nrf91.md §5.1).
-const DefaultQuoteIdleReset = time.Second
-
-// urcQueue bounds unsolicited result codes waiting to be written.
+// urcQueue bounds unsolicited lines waiting to be written.
 const urcQueue = 64
 
-// New makes an engine for handler on rw. Run stops on cancellation by
-// setting a read deadline when rw supports one (ptyport.Port and net.Conn
-// do); otherwise it returns when rw is closed.
-func New(rw io.ReadWriter, handler LineHandler, opts ...Option) *Engine {
-	e := &Engine{rw: rw, handler: handler, idle: DefaultQuoteIdleReset, urcs: make(chan string, urcQueue)}
+// readBuf is the engine's read size: a UART FIFO's worth and more, and small
+// enough that a thousand idle boards cost little.
+const readBuf = 4096
+
+// New makes an engine for dialect d on rw. A SessionPort (ptyport.Port) gets
+// per-client answers; any other io.ReadWriter is one endless session. Run
+// stops on cancellation by setting a read deadline when rw supports one
+// (ptyport.Port and net.Conn do); otherwise it returns when rw is closed.
+func New(rw io.ReadWriter, d Dialect, opts ...Option) *Engine {
+	e := &Engine{rw: rw, dialect: d, ctx: context.Background()}
+	if sp, ok := rw.(SessionPort); ok {
+		e.port = sp
+	} else {
+		e.port, e.plain = plainPort{rw}, true
+	}
 	for _, o := range opts {
 		o(e)
-	}
-	if e.framer == nil {
-		e.framer = atparser.NewFramer()
 	}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
@@ -122,73 +117,149 @@ func New(rw io.ReadWriter, handler LineHandler, opts ...Option) *Engine {
 	if e.rec == nil {
 		e.rec = transcript.New(nil)
 	}
+	e.session = e.port.Session()
 	return e
 }
 
-// Notify raises an unsolicited result code. While a command is being
-// answered it is written right after the final result, never inside it;
-// otherwise at once. Safe from any goroutine and never blocks: past
-// urcQueue waiting URCs it is dropped and logged (a UART would lose it too).
-func (e *Engine) Notify(urc string) {
+// SetDialect replaces the dialect (the board rebooted or was flashed): a
+// partial request and a payload in progress are dropped. A handler call in
+// progress finishes with the old dialect.
+func (e *Engine) SetDialect(d Dialect) {
 	e.mu.Lock()
-	if e.busy {
-		if len(e.pending) < urcQueue {
-			e.pending = append(e.pending, urc)
+	defer e.mu.Unlock()
+	e.dialect.Discipline.Reset()
+	e.dropPayloadLocked()
+	e.stopIdleLocked()
+	e.dialect = d
+}
+
+// Notify raises an unsolicited line (a URC, a log line). While a request is
+// being answered it is written right after the answer, never inside it;
+// otherwise at once. Safe from any goroutine and never blocks: past urcQueue
+// waiting lines it is dropped and logged (a UART would lose it too).
+func (e *Engine) Notify(line string) {
+	e.mu.Lock()
+	if len(e.pending) >= urcQueue {
+		e.mu.Unlock()
+		e.log.Warn("URC dropped: queue full", "urc", line)
+		e.rec.Notef("URC dropped (queue full): %s", line)
+		return
+	}
+	e.pending = append(e.pending, line)
+	e.kickLocked()
+	e.mu.Unlock()
+}
+
+// kickLocked starts a writer for pending lines unless a request is being
+// answered (its end writes them) or a writer runs already.
+func (e *Engine) kickLocked() {
+	if e.busy || e.flushing || len(e.pending) == 0 {
+		return
+	}
+	e.flushing = true
+	go e.flushPending()
+}
+
+func (e *Engine) flushPending() {
+	for {
+		e.mu.Lock()
+		if e.busy || len(e.pending) == 0 {
+			e.flushing = false
 			e.mu.Unlock()
 			return
 		}
+		out := e.framePendingLocked()
 		e.mu.Unlock()
-		e.dropURC(urc)
-		return
-	}
-	e.mu.Unlock()
-	select {
-	case e.urcs <- urc:
-	default:
-		e.dropURC(urc)
+		if err := e.Write(out); err != nil {
+			e.log.Warn("URC not written", "err", err)
+		}
 	}
 }
 
-func (e *Engine) dropURC(urc string) {
-	e.log.Warn("URC dropped: queue full", "urc", urc)
-	e.rec.Notef("URC dropped (queue full): %s", urc)
+func (e *Engine) framePendingLocked() []byte {
+	var out []byte
+	for _, u := range e.pending {
+		out = e.dialect.Discipline.AppendURC(out, u)
+	}
+	e.pending = e.pending[:0]
+	return out
 }
 
-// Write sends raw bytes to the host (boot banners, log lines of a persona).
+// Write sends raw bytes to whoever has the port open (boot banners, a
+// persona's log lines).
 func (e *Engine) Write(p []byte) error {
-	e.wmu.Lock()
-	defer e.wmu.Unlock()
+	return e.write(p, func() (int, error) { return e.port.Write(p) })
+}
+
+// writeSession sends bytes only to the client of session s.
+func (e *Engine) writeSession(s uint64, p []byte) error {
+	return e.write(p, func() (int, error) { return e.port.WriteSession(s, p) })
+}
+
+func (e *Engine) write(p []byte, do func() (int, error)) error {
 	if len(p) == 0 {
 		return nil
 	}
+	e.wmu.Lock()
+	defer e.wmu.Unlock()
 	e.rec.Record(transcript.ToHost, p)
-	if _, err := e.rw.Write(p); err != nil {
+	if _, err := do(); err != nil {
 		return fmt.Errorf("write to host: %w", err)
 	}
 	return nil
 }
 
+// Hangup tells the engine that the host's session ended (the last client
+// closed the port): the old client's partial request and payload are
+// dropped. Ports that deliver events call it from their watcher.
+func (e *Engine) Hangup(session uint64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	switch {
+	case e.plain:
+		e.newSessionLocked(e.session)
+	case session > e.session:
+		e.newSessionLocked(session)
+	}
+}
+
+func (e *Engine) newSessionLocked(s uint64) {
+	e.session = s
+	if e.dialect.Discipline.Reset() {
+		e.rec.Notef("host closed the port: partial command discarded")
+	}
+	if e.payload != nil {
+		e.rec.Notef("host closed the port: raw payload of %d bytes discarded", len(e.payload.buf))
+		e.dropPayloadLocked()
+	}
+	e.stopIdleLocked()
+}
+
 // Run serves until ctx ends or the port fails.
 func (e *Engine) Run(ctx context.Context) error {
-	ctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	defer wg.Wait() // runs after cancel: the helpers end on ctx
-	defer cancel()
-	wg.Add(2)
-	go func() { defer wg.Done(); e.writeURCs(ctx) }()
-	go func() { defer wg.Done(); e.watchHangups(ctx) }()
+	e.mu.Lock()
+	e.ctx = ctx
+	e.mu.Unlock()
 	if d, ok := e.rw.(interface{ SetReadDeadline(time.Time) error }); ok {
 		stop := context.AfterFunc(ctx, func() { _ = d.SetReadDeadline(time.Now()) })
 		defer stop()
 	}
-	defer e.stopIdle()
+	defer func() {
+		e.mu.Lock()
+		e.stopIdleLocked()
+		e.dropPayloadLocked()
+		e.mu.Unlock()
+	}()
 
-	buf := make([]byte, 4096)
+	buf := make([]byte, readBuf)
 	for {
-		n, err := e.rw.Read(buf)
+		n, sess, err := e.port.ReadSession(buf)
 		if n > 0 {
 			e.rec.Record(transcript.FromHost, buf[:n])
-			if ferr := e.feed(ctx, buf[:n]); ferr != nil {
+			e.hmu.Lock()
+			ferr := e.feed(ctx, buf[:n], sess)
+			e.hmu.Unlock()
+			if ferr != nil {
 				return ferr
 			}
 		}
@@ -204,11 +275,32 @@ func (e *Engine) Run(ctx context.Context) error {
 	}
 }
 
-// feed frames p and answers every complete command in it.
-func (e *Engine) feed(ctx context.Context, p []byte) error {
+// feed frames p, written by the client of session sess, and answers every
+// complete request in it. Called with hmu held.
+func (e *Engine) feed(ctx context.Context, p []byte, sess uint64) error {
 	for len(p) > 0 {
 		e.mu.Lock()
-		n, fr, ok := e.framer.Scan(p)
+		switch {
+		case sess < e.session:
+			e.mu.Unlock()
+			e.rec.Notef("%d bytes of a closed session discarded", len(p))
+			return nil
+		case sess > e.session: // the hang-up event has not arrived yet
+			e.newSessionLocked(sess)
+		}
+		if e.payload != nil {
+			n, err := e.feedPayloadLocked(ctx, p) // unlocks
+			if err != nil {
+				return err
+			}
+			p = p[n:]
+			continue
+		}
+		d := e.dialect
+		n, echo, fr, ok := d.Discipline.Scan(p)
+		if n <= 0 && !ok {
+			n = len(p) // a discipline that takes nothing would spin
+		}
 		p = p[n:]
 		if ok {
 			e.busy = true
@@ -217,100 +309,181 @@ func (e *Engine) feed(ctx context.Context, p []byte) error {
 			e.armIdleLocked()
 		}
 		e.mu.Unlock()
+		if err := e.writeSession(sess, echo); err != nil {
+			return err
+		}
 		if !ok {
 			continue
 		}
 		if fr.Truncated {
 			e.rec.Notef("line cap reached: %d bytes dropped", fr.Dropped)
 		}
-		if err := e.answer(e.handler.HandleLine(ctx, fr)); err != nil {
+		if err := e.reply(d.Handler.Handle(ctx, fr), sess); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// answer writes a command's answer, then the URCs raised meanwhile, and
-// only then lets new URCs through directly.
-func (e *Engine) answer(out []byte) error {
-	for {
-		if err := e.Write(out); err != nil {
-			return err
+// feedPayloadLocked adds bytes to the payload in progress and answers it
+// when complete. Called with mu held; returns with it released.
+func (e *Engine) feedPayloadLocked(ctx context.Context, p []byte) (int, error) {
+	ps := e.payload
+	n, done := ps.take(p)
+	cut := done && ps.p.Len == 0 && !ps.terminated() // Until: the Max bound was hit
+	var echo []byte
+	if ps.p.Echo {
+		echo = p[:n]
+	}
+	if !done {
+		e.armPayloadTimerLocked(ps)
+		e.mu.Unlock()
+		return n, e.writeSession(ps.session, echo)
+	}
+	e.stopPayloadTimerLocked(ps)
+	e.payload = nil
+	e.mu.Unlock()
+	if err := e.writeSession(ps.session, echo); err != nil {
+		return n, err
+	}
+	return n, e.reply(ps.p.Done(ctx, ps.data(), cut), ps.session)
+}
+
+// reply writes a handler's answer; with a payload to read next the engine
+// stays busy (no unsolicited line lands inside a raw exchange), otherwise the
+// lines raised meanwhile follow the answer.
+func (e *Engine) reply(r Reply, sess uint64) error {
+	if r.Then != nil && r.Then.Done != nil && (r.Then.Len > 0 || len(r.Then.Until) > 0) {
+		e.mu.Lock()
+		if sess == e.session { // else the client is gone: nobody will send the payload
+			// Armed before the prompt goes out, so whatever the host sends
+			// after seeing it is payload.
+			ps := &payloadState{p: r.Then, session: sess}
+			e.payload = ps
+			e.armPayloadTimerLocked(ps)
+			e.mu.Unlock()
+			return e.writeSession(sess, r.Out)
 		}
+		e.mu.Unlock()
+	}
+	if err := e.writeSession(sess, r.Out); err != nil {
+		return err
+	}
+	return e.finish()
+}
+
+// finish writes the lines raised while a request was answered, then lets
+// new ones through directly.
+func (e *Engine) finish() error {
+	for {
 		e.mu.Lock()
 		if len(e.pending) == 0 {
 			e.busy = false
 			e.mu.Unlock()
 			return nil
 		}
-		out = nil
-		for _, u := range e.pending {
-			out = e.framing.AppendURC(out, u)
-		}
-		e.pending = nil
+		out := e.framePendingLocked()
 		e.mu.Unlock()
-	}
-}
-
-// writeURCs writes URCs raised while no command ran.
-func (e *Engine) writeURCs(ctx context.Context) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case urc := <-e.urcs:
-			e.mu.Lock()
-			if e.busy { // a command started meanwhile: after its answer
-				e.pending = append(e.pending, urc)
-				e.mu.Unlock()
-				continue
-			}
-			e.mu.Unlock()
-			if err := e.Write(e.framing.AppendURC(nil, urc)); err != nil {
-				e.log.Warn("URC not written", "urc", urc, "err", err)
-			}
+		if err := e.Write(out); err != nil {
+			return err
 		}
 	}
 }
 
-// watchHangups discards the old client's partial command when the host
-// closes the port.
-func (e *Engine) watchHangups(ctx context.Context) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case _, ok := <-e.hangups:
-			if !ok {
-				return // the port is going away; nothing more will come
-			}
-			e.mu.Lock()
-			if e.framer.Pending() {
-				e.rec.Notef("host closed the port: partial command discarded")
-			}
-			e.framer.Reset()
-			e.stopIdleLocked()
-			e.mu.Unlock()
+// take appends what p holds of the payload; it reports the bytes consumed
+// and whether the payload is complete.
+func (ps *payloadState) take(p []byte) (int, bool) {
+	if ps.p.Len > 0 {
+		k := min(len(p), ps.p.Len-len(ps.buf))
+		ps.buf = append(ps.buf, p[:k]...)
+		return k, len(ps.buf) == ps.p.Len
+	}
+	term := ps.p.Until
+	for i, c := range p {
+		ps.buf = append(ps.buf, c)
+		if ps.terminated() || (ps.p.Max > 0 && len(ps.buf) >= ps.p.Max+len(term)) {
+			return i + 1, true
 		}
+	}
+	return len(p), false
+}
+
+func (ps *payloadState) terminated() bool {
+	t := ps.p.Until
+	return len(t) > 0 && len(ps.buf) >= len(t) && string(ps.buf[len(ps.buf)-len(t):]) == string(t)
+}
+
+// data is the payload without its terminator.
+func (ps *payloadState) data() []byte {
+	if ps.terminated() {
+		return ps.buf[:len(ps.buf)-len(ps.p.Until)]
+	}
+	return ps.buf
+}
+
+func (e *Engine) armPayloadTimerLocked(ps *payloadState) {
+	if ps.p.Timeout <= 0 {
+		return
+	}
+	e.stopPayloadTimerLocked(ps)
+	gen := ps.gen
+	ps.timer = time.AfterFunc(ps.p.Timeout, func() { e.payloadTimedOut(ps, gen) })
+}
+
+func (e *Engine) stopPayloadTimerLocked(ps *payloadState) {
+	ps.gen++
+	if ps.timer != nil {
+		ps.timer.Stop()
+		ps.timer = nil
 	}
 }
 
-// armIdleLocked starts the open-quote idle reset if a partial command sits
-// inside a quote; each arming supersedes the previous one.
+func (e *Engine) dropPayloadLocked() {
+	if e.payload == nil {
+		return
+	}
+	e.stopPayloadTimerLocked(e.payload)
+	e.payload = nil
+	e.busy = false
+	e.kickLocked()
+}
+
+// payloadTimedOut hands a payload that stopped short to its handler.
+func (e *Engine) payloadTimedOut(ps *payloadState, gen int) {
+	e.hmu.Lock()
+	defer e.hmu.Unlock()
+	e.mu.Lock()
+	if e.payload != ps || ps.gen != gen {
+		e.mu.Unlock()
+		return
+	}
+	e.payload = nil
+	ctx := e.ctx
+	e.mu.Unlock()
+	e.rec.Notef("raw payload cut short after %v: %d bytes", ps.p.Timeout, len(ps.buf))
+	if err := e.reply(ps.p.Done(ctx, ps.data(), true), ps.session); err != nil {
+		e.log.Warn("answer to a cut payload not written", "err", err)
+	}
+}
+
+// armIdleLocked starts the discipline's idle reset for a partial request;
+// each arming supersedes the previous one.
 func (e *Engine) armIdleLocked() {
 	e.stopIdleLocked()
-	if e.idle <= 0 || !e.framer.InQuotes() {
+	d := e.dialect.Discipline.IdleReset()
+	if d <= 0 {
 		return
 	}
 	gen := e.idleGen
-	e.idleTimer = time.AfterFunc(e.idle, func() {
+	e.idleTimer = time.AfterFunc(d, func() {
 		e.mu.Lock()
 		defer e.mu.Unlock()
-		if gen != e.idleGen || !e.framer.InQuotes() {
+		if gen != e.idleGen {
 			return
 		}
-		e.rec.Notef("partial command inside an open quote discarded after %v idle", e.idle)
-		e.framer.Reset()
+		if e.dialect.Discipline.Reset() {
+			e.rec.Notef("partial command discarded after %v idle", d)
+		}
 		e.idleTimer = nil
 	})
 }
@@ -321,10 +494,4 @@ func (e *Engine) stopIdleLocked() {
 		e.idleTimer.Stop()
 		e.idleTimer = nil
 	}
-}
-
-func (e *Engine) stopIdle() {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.stopIdleLocked()
 }

@@ -1,4 +1,4 @@
-package atengine
+package atengine_test
 
 import (
 	"context"
@@ -10,7 +10,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	. "github.com/modemsim/modemsim/atengine"
 	"github.com/modemsim/modemsim/atparser"
+	"github.com/modemsim/modemsim/persona/athost"
 	"github.com/modemsim/modemsim/transcript"
 )
 
@@ -33,21 +35,25 @@ func (m *echoModem) Handle(_ context.Context, cmd atparser.Command) atparser.Res
 }
 
 type harness struct {
-	host    net.Conn
-	rec     *transcript.Recorder
-	hangups chan struct{}
-	engine  *Engine
-	cancel  context.CancelFunc
-	done    chan error
+	host   net.Conn
+	rec    *transcript.Recorder
+	engine *Engine
+	cancel context.CancelFunc
+	done   chan error
 }
 
-func start(t *testing.T, opts ...Option) *harness {
+// atDialect is at_client's dialect over m with the given framing and
+// open-quote idle reset.
+func atDialect(m athost.CommandHandler, f athost.Framing, idle time.Duration) Dialect {
+	return Dialect{Discipline: athost.NewDiscipline(f, idle), Handler: athost.Handler{Commands: m, Framing: f}}
+}
+
+func start(t *testing.T, f athost.Framing, idle time.Duration) *harness {
 	t.Helper()
 	host, dev := net.Pipe()
-	h := &harness{host: host, rec: transcript.New(nil), hangups: make(chan struct{}, 1), done: make(chan error, 1)}
+	h := &harness{host: host, rec: transcript.New(nil), done: make(chan error, 1)}
 	m := &echoModem{}
-	opts = append([]Option{WithTranscript(h.rec), WithHangups(h.hangups)}, opts...)
-	e := New(dev, ATDialect{Handler: m, Framing: atparser.FramingBare}, opts...)
+	e := New(dev, atDialect(m, f, idle), WithTranscript(h.rec))
 	m.e = e
 	h.engine = e
 	ctx, cancel := context.WithCancel(context.Background())
@@ -95,7 +101,7 @@ func TestEngineAnswers(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			h := start(t)
+			h := start(t, athost.Bare, athost.DefaultQuoteIdleReset)
 			h.send(t, tc.send)
 			h.expect(t, tc.want)
 		})
@@ -103,21 +109,21 @@ func TestEngineAnswers(t *testing.T) {
 }
 
 func TestURCAfterResponse(t *testing.T) {
-	h := start(t)
+	h := start(t, athost.Bare, athost.DefaultQuoteIdleReset)
 	h.send(t, "AT+NOTE\r\n")
 	h.expect(t, "+NOTE: done\r\nOK\r\n+CEREG: 1\r\n")
 }
 
 func TestURCWhileIdle(t *testing.T) {
-	h := start(t, WithFraming(atparser.FramingPrefixed))
+	h := start(t, athost.Prefixed, athost.DefaultQuoteIdleReset)
 	h.send(t, "AT\r\n")
-	h.expect(t, "OK\r\n")
+	h.expect(t, "\r\nOK\r\n")
 	h.engine.Notify("+CSCON: 1")
 	h.expect(t, "\r\n+CSCON: 1\r\n")
 }
 
 func TestOpenQuoteIdleReset(t *testing.T) {
-	h := start(t, WithQuoteIdleReset(50*time.Millisecond))
+	h := start(t, athost.Bare, 50*time.Millisecond)
 	h.send(t, "AT+X=\"never closed\r\n")
 	h.expectSilence(t, 150*time.Millisecond) // as the real at_host: no answer
 	h.send(t, "AT\r\n")
@@ -126,7 +132,7 @@ func TestOpenQuoteIdleReset(t *testing.T) {
 }
 
 func TestOpenQuoteHangsWithoutReset(t *testing.T) {
-	h := start(t, WithQuoteIdleReset(0))
+	h := start(t, athost.Bare, 0)
 	h.send(t, "AT+X=\"never closed\r\n")
 	time.Sleep(20 * time.Millisecond)
 	h.send(t, "AT\r\n")
@@ -136,17 +142,16 @@ func TestOpenQuoteHangsWithoutReset(t *testing.T) {
 }
 
 func TestHangupDropsPartialCommand(t *testing.T) {
-	h := start(t)
+	h := start(t, athost.Bare, athost.DefaultQuoteIdleReset)
 	h.send(t, "AT+X=\"half")
 	time.Sleep(20 * time.Millisecond)
-	h.hangups <- struct{}{}
-	time.Sleep(20 * time.Millisecond)
+	h.engine.Hangup(1)
 	h.send(t, "AT\r\n")
 	h.expect(t, "OK\r\n")
 }
 
 func TestLongLineThenNextCommand(t *testing.T) {
-	h := start(t)
+	h := start(t, athost.Bare, athost.DefaultQuoteIdleReset)
 	long := make([]byte, 100*1024)
 	for i := range long {
 		long[i] = 'A'
@@ -160,23 +165,9 @@ func TestLongLineThenNextCommand(t *testing.T) {
 	assert.Contains(t, h.rec.String(), "bytes dropped")
 }
 
-func TestClosedHangupsDoNotSpin(t *testing.T) {
-	host, dev := net.Pipe()
-	hangups := make(chan struct{})
-	close(hangups)
-	e := New(dev, ATDialect{Handler: &echoModem{}, Framing: atparser.FramingBare}, WithHangups(hangups))
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- e.Run(ctx) }()
-	defer func() { cancel(); host.Close(); <-done }()
-	h := &harness{host: host}
-	h.send(t, "AT\r\n")
-	h.expect(t, "OK\r\n")
-}
-
 func TestRunEndsWhenThePortFails(t *testing.T) {
 	host, dev := net.Pipe()
-	e := New(dev, ATDialect{Handler: &echoModem{}, Framing: atparser.FramingBare})
+	e := New(dev, atDialect(&echoModem{}, athost.Bare, 0))
 	done := make(chan error, 1)
 	go func() { done <- e.Run(context.Background()) }()
 	require.NoError(t, host.Close())
@@ -191,7 +182,7 @@ func TestRunEndsWhenThePortFails(t *testing.T) {
 func TestRunEndsOnCancelWithoutClosingThePort(t *testing.T) {
 	host, dev := net.Pipe()
 	defer host.Close()
-	e := New(dev, ATDialect{Handler: &echoModem{}, Framing: atparser.FramingBare})
+	e := New(dev, atDialect(&echoModem{}, athost.Bare, 0))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- e.Run(ctx) }()

@@ -2,7 +2,7 @@
 // into AT commands and encodes the answers. It knows AT syntax, not any
 // dialect: which commands exist is up to the persona that uses it.
 //
-// Three steps, one type each:
+// Two steps, one type each:
 //
 //   - Framer splits the byte stream into command lines the way Nordic's
 //     at_host RX state machine does (sdk-nrf lib/at_host/at_host.c,
@@ -13,8 +13,10 @@
 //     length-prefixed payloads (ExpectRaw) for SPWF04-style commands.
 //   - Parse splits one line into name, kind (exec/set/read/test) and typed
 //     parameters.
-//   - Framing encodes a Response or URC as at_client (FramingBare) or the
-//     Serial Modem application (FramingPrefixed) puts it on the wire.
+//
+// A Response is what a command handler answers (information lines and a
+// final result); how it looks on the wire belongs to the firmware that
+// prints it (persona/athost for Nordic's AT hosts).
 //
 // A minimal command loop:
 //
@@ -29,9 +31,8 @@
 //		if cmd, err := atparser.Parse(frame.Line); err == nil && cmd.Name == "+CGSN" {
 //			resp = atparser.OK("352656100367872")
 //		}
-//		out = atparser.FramingBare.AppendResponse(out, resp) // "352656100367872\r\nOK\r\n"
+//		answers = append(answers, resp)
 //	}
 //
-// Framer is not safe for concurrent use; Parse and the Framing methods are
-// pure functions.
+// Framer is not safe for concurrent use; Parse is a pure function.
 package atparser

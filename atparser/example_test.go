@@ -11,7 +11,7 @@ func Example() {
 	// PEM's newlines are inside quotes, so they are content.
 	input := []byte("\r\nAT+CGSN\r\nAT%CMNG=0,42,0,\"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\"\r\nat AT+CGSN\r\n")
 	fr := atparser.NewFramer()
-	var out []byte
+	var out []atparser.Response
 	for p := input; len(p) > 0; {
 		n, frame, ok := fr.Scan(p)
 		p = p[n:]
@@ -21,17 +21,21 @@ func Example() {
 		cmd, err := atparser.Parse(frame.Line)
 		switch {
 		case err != nil:
-			out = atparser.FramingBare.AppendResponse(out, atparser.Error())
+			out = append(out, atparser.Error())
 		case cmd.Name == "+CGSN":
-			out = atparser.FramingBare.AppendResponse(out, atparser.OK("352656100367872"))
+			out = append(out, atparser.OK("352656100367872"))
 		case cmd.Name == "%CMNG":
 			pem, _ := cmd.StringParam(3)
 			fmt.Printf("%%CMNG write of %d PEM bytes\n", len(pem))
-			out = atparser.FramingBare.AppendResponse(out, atparser.OK())
+			out = append(out, atparser.OK())
 		}
 	}
-	fmt.Printf("%q\n", out)
+	for _, r := range out {
+		fmt.Println(r.Final, r.Lines)
+	}
 	// Output:
 	// %CMNG write of 58 PEM bytes
-	// "352656100367872\r\nOK\r\nOK\r\nERROR\r\n"
+	// OK [352656100367872]
+	// OK []
+	// ERROR []
 }

@@ -199,7 +199,6 @@ func TestStringers(t *testing.T) {
 	assert.Equal(t, "token", ParamToken.String())
 	assert.Equal(t, "CRLF", TermCRLF.String())
 	assert.Equal(t, "CME", FinalCME.String())
-	assert.Equal(t, "prefixed", FramingPrefixed.String())
 	assert.Equal(t, "-3", pInt(-3).String())
 }
 

@@ -62,7 +62,7 @@ func benchBareEcho(b *testing.B) {
 }
 
 func benchBoard(b *testing.B, cmd func(i int) string) {
-	brd, err := OpenNRF91(NRF91Config{Dir: b.TempDir()})
+	brd, err := NewCatalog().Open(Config{Dir: b.TempDir()})
 	require.NoError(b, err)
 	defer brd.Close()
 	ctx, cancel := context.WithCancel(context.Background())

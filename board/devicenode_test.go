@@ -45,17 +45,17 @@ func TestDeviceNodeListedByPyserial(t *testing.T) {
 	}
 	node := fmt.Sprintf("/dev/ttyACM%d", 90+os.Getpid()%9)
 	link := filepath.Join(t.TempDir(), "ttyNRF91")
-	probe, err := OpenNRF91(NRF91Config{Dir: t.TempDir(), DeviceNode: node})
+	probe, err := NewCatalog().Open(Config{Dir: t.TempDir(), Port: PortConfig{DeviceNode: node}})
 	if errors.Is(err, ptyport.ErrMountNotPermitted) {
 		t.Skipf("this machine does not allow the bind mount: %v", err)
 	}
 	require.NoError(t, err)
 	require.NoError(t, probe.Close())
-	b := runBoard(t, NRF91Config{DeviceNode: node, Link: link})
+	b := runBoard(t, Config{Port: PortConfig{DeviceNode: node, Link: link}})
 
 	out, err := exec.Command(python, "-c", selectLikeNrfcredstore2, node).CombinedOutput()
 	require.NoError(t, err, "%s", out)
-	assert.Equal(t, b.Identity().IMEI+"\nOK\n", string(out))
+	assert.Equal(t, identity(t, b).IMEI+"\nOK\n", string(out))
 
 	for _, refused := range []string{b.PortPath(), link} {
 		out, err := exec.Command(python, "-c", selectLikeNrfcredstore2, refused).CombinedOutput()

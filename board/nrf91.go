@@ -1,37 +1,30 @@
 package board
 
 import (
-	"context"
+	"bytes"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
-	"time"
+	"strconv"
 
-	"github.com/modemsim/modemsim/atengine"
 	"github.com/modemsim/modemsim/atomicfile"
-	"github.com/modemsim/modemsim/atparser"
 	"github.com/modemsim/modemsim/credstore"
+	"github.com/modemsim/modemsim/firmware"
 	"github.com/modemsim/modemsim/modemkey"
 	"github.com/modemsim/modemsim/nrf91modem"
 	"github.com/modemsim/modemsim/persona/atclient"
-	"github.com/modemsim/modemsim/ptyport"
-	"github.com/modemsim/modemsim/transcript"
 )
 
-// NRF91Config describes one nRF91 board. Zero values pick the defaults.
-type NRF91Config struct {
-	// Dir holds the board's state: identity.json, identity-key.pem and
-	// credstore/. Created if missing.
-	Dir string `json:"-"`
-	// Persona is the firmware flashed on the board; only at_client so far.
-	Persona string `json:"persona,omitempty"`
-	// Identity fields chosen by the user; empty ones are generated once and
-	// persisted. Changing one here changes the persisted identity.
+// KindNRF91 is the nRF91 SiP (nRF9160/9151/9161 DK).
+const KindNRF91 = "nrf91"
+
+// NRF91Settings are the nRF91 hardware's settings: identity (what the
+// modem reports) and the modem firmware's knobs. Zero values pick defaults;
+// identity fields left empty are generated once and persisted.
+type NRF91Settings struct {
 	Model      string `json:"model,omitempty"`
 	IMEI       string `json:"imei,omitempty"`
 	SVN        string `json:"svn,omitempty"`
@@ -41,12 +34,6 @@ type NRF91Config struct {
 	// DeviceType overrides the attestation token's device type, which is
 	// inferred for the nRF9160 SICA (modemkey.DeviceTypeForModel).
 	DeviceType int `json:"device_type,omitempty"`
-	// Terminator is the AT host line termination: "any" (default), "cr",
-	// "lf", "crlf" or "nul".
-	Terminator string `json:"terminator,omitempty"`
-	// QuoteIdleReset discards a command stuck in an open quote after this
-	// long without input; "0s" keeps the real firmware's hang.
-	QuoteIdleReset *Duration `json:"quote_idle_reset,omitempty"`
 	// Capacity of the modem credential store (entries, bytes); 0 = default.
 	CapacityEntries int   `json:"capacity_entries,omitempty"`
 	CapacityBytes   int64 `json:"capacity_bytes,omitempty"`
@@ -54,46 +41,9 @@ type NRF91Config struct {
 	ValidatePEM     *bool `json:"validate_pem,omitempty"`
 	RejectOverwrite bool  `json:"reject_overwrite,omitempty"`
 	StandardCSR     bool  `json:"standard_csr,omitempty"`
-
-	// Serial port exposure.
-	Link       string       `json:"-"` // symlink to the pty
-	DeviceNode string       `json:"-"` // e.g. /dev/ttyACM99 (root): see ptyport.WithDeviceNode
-	Transcript io.Writer    `json:"-"` // every byte, timestamped
-	Logger     *slog.Logger `json:"-"`
 }
 
-// Duration is a time.Duration that reads "1s" style strings from JSON.
-type Duration struct{ time.Duration }
-
-// UnmarshalJSON implements json.Unmarshaler.
-func (d *Duration) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("duration must be a string like \"1s\": %w", err)
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		return err
-	}
-	d.Duration = v
-	return nil
-}
-
-// MarshalJSON implements json.Marshaler.
-func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
-
-// NRF91 is a running nRF91 board.
-type NRF91 struct {
-	cfg    NRF91Config
-	id     nrf91modem.Identity
-	store  *credstore.Store
-	modem  *nrf91modem.Modem
-	port   *ptyport.Port
-	engine *atengine.Engine
-	rec    *transcript.Recorder
-	log    *slog.Logger
-}
-
+// State files of an nRF91 board.
 const (
 	identityFile    = "identity.json"
 	identityKeyFile = "identity-key.pem"
@@ -103,224 +53,266 @@ const (
 	credstoreDir    = "credstore"
 )
 
-var terminators = map[string]atparser.Terminator{
-	"": atparser.TermAny, "any": atparser.TermAny, "cr": atparser.TermCR, "lf": atparser.TermLF,
-	"crlf": atparser.TermCRLF, "nul": atparser.TermNUL,
+// NRF91 is the nRF91 hardware: the modem with its identity, identity key
+// and credential store. The modem firmware stays when the application
+// firmware is flashed, so the modem belongs here.
+type NRF91 struct {
+	id      nrf91modem.Identity
+	store   *credstore.Store
+	modem   *nrf91modem.Modem
+	changes []string
 }
 
-// OpenNRF91 loads (or creates) the board's state, flashes the persona and
-// opens its serial port. Close releases everything.
-func OpenNRF91(cfg NRF91Config) (_ *NRF91, err error) {
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
+func nrf91Kind() *Kind {
+	return &Kind{
+		Name:           KindNRF91,
+		Description:    "Nordic nRF91 SiP: modem with %CMNG credential store, IMEI, identity key",
+		DefaultPersona: atclient.Name,
+		Open:           openNRF91,
+		Inspect:        inspectNRF91,
+		Settings:       NRF91Settings{},
 	}
-	if cfg.Persona == "" {
-		cfg.Persona = atclient.Name
+}
+
+func nrf91Personas() []*Persona {
+	return []*Persona{{
+		Name:        atclient.Name,
+		Kind:        KindNRF91,
+		Description: "Nordic's at_client sample: the modem's AT commands, bare",
+		Flash: func(hw Hardware, k firmware.Knobs) (firmware.Firmware, error) {
+			var cfg atclient.Config
+			if err := k.Decode(&cfg); err != nil {
+				return nil, fmt.Errorf("at_client: %w", err)
+			}
+			return atclient.New(hw.(*NRF91).modem, cfg)
+		},
+	}}
+}
+
+func openNRF91(dir string, k firmware.Knobs, env HardwareEnv) (_ Hardware, err error) {
+	var s NRF91Settings
+	if err := k.Decode(&s); err != nil {
+		return nil, fmt.Errorf("nrf91: %w", err)
 	}
-	if cfg.Persona != atclient.Name {
-		return nil, fmt.Errorf("nRF91 persona %q is not available (have: %s)", cfg.Persona, atclient.Name)
-	}
-	term, ok := terminators[cfg.Terminator]
-	if !ok {
-		return nil, fmt.Errorf("terminator %q: want any, cr, lf, crlf or nul", cfg.Terminator)
-	}
-	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
-		return nil, fmt.Errorf("board state dir: %w", err)
-	}
-	id, err := loadIdentity(cfg)
+	id, changes, err := loadIdentity(dir, s, env.AllowIdentityChange)
 	if err != nil {
 		return nil, err
 	}
-	idKey, created, err := loadIdentityKey(filepath.Join(cfg.Dir, identityKeyFile))
+	idKey, created, err := loadIdentityKey(dir)
 	if err != nil {
 		return nil, err
 	}
-	b := &NRF91{cfg: cfg, id: id, log: cfg.Logger}
-	defer func() {
-		if err != nil {
-			b.Close()
-		}
-	}()
-	storeOpts := []credstore.Option{credstore.WithSecretTypes(nrf91modem.SecretTypes()...), credstore.WithLogger(cfg.Logger)}
-	if cfg.CapacityEntries > 0 || cfg.CapacityBytes > 0 {
-		storeOpts = append(storeOpts, credstore.WithCapacity(cfg.CapacityEntries, cfg.CapacityBytes))
+	hw := &NRF91{id: id, changes: changes}
+	storeOpts := []credstore.Option{credstore.WithSecretTypes(nrf91modem.SecretTypes()...), credstore.WithLogger(env.Logger)}
+	if s.CapacityEntries > 0 || s.CapacityBytes > 0 {
+		storeOpts = append(storeOpts, credstore.WithCapacity(s.CapacityEntries, s.CapacityBytes))
 	}
-	if b.store, err = credstore.Open(filepath.Join(cfg.Dir, credstoreDir), storeOpts...); err != nil {
+	if hw.store, err = credstore.Open(filepath.Join(dir, credstoreDir), storeOpts...); err != nil {
 		return nil, fmt.Errorf("open credential store: %w", err)
 	}
-	pub, err := idKey.PublicKeyPEM()
-	if err != nil {
-		return nil, err
-	}
-	if err := atomicfile.Write(filepath.Join(cfg.Dir, identityPubFile), pub); err != nil {
-		return nil, fmt.Errorf("export identity public key: %w", err)
-	}
+	defer func() {
+		if err != nil {
+			_ = hw.store.Close()
+		}
+	}()
 	if created {
+		pub, err := idKey.PublicKeyPEM()
+		if err != nil {
+			return nil, err
+		}
+		if err := atomicfile.Write(filepath.Join(dir, identityPubFile), pub); err != nil {
+			return nil, fmt.Errorf("export identity public key: %w", err)
+		}
 		model, _ := nrf91modem.LookupModel(id.Model)
-		if err := nrf91modem.SeedNordicCredentials(rand.Reader, b.store, model, pub); err != nil {
+		if err := nrf91modem.SeedNordicCredentials(rand.Reader, hw.store, model, pub); err != nil {
 			return nil, err
 		}
 	}
-	b.rec = transcript.New(cfg.Transcript)
-	b.modem, err = nrf91modem.New(nrf91modem.Config{
-		Identity: id, IdentityKey: idKey, Store: b.store, Notify: b.notify,
-		Options: nrf91modem.Options{ValidatePEM: cfg.ValidatePEM, RejectOverwrite: cfg.RejectOverwrite,
-			StandardCSR: cfg.StandardCSR, DeviceType: cfg.DeviceType, Logger: cfg.Logger},
+	hw.modem, err = nrf91modem.New(nrf91modem.Config{
+		Identity: id, IdentityKey: idKey, Store: hw.store, Notify: env.Notify,
+		Options: nrf91modem.Options{ValidatePEM: s.ValidatePEM, RejectOverwrite: s.RejectOverwrite,
+			StandardCSR: s.StandardCSR, DeviceType: s.DeviceType, Logger: env.Logger},
 	})
 	if err != nil {
 		return nil, err
 	}
-	portOpts := []ptyport.Option{ptyport.WithLogger(cfg.Logger)}
-	if cfg.Link != "" {
-		portOpts = append(portOpts, ptyport.WithLink(cfg.Link))
-	}
-	if cfg.DeviceNode != "" {
-		portOpts = append(portOpts, ptyport.WithDeviceNode(cfg.DeviceNode))
-	}
-	if b.port, err = ptyport.Open(portOpts...); err != nil {
-		return nil, fmt.Errorf("open serial port: %w", err)
-	}
-	handler, engineOpts := atclient.Persona(b.modem, term)
-	engineOpts = append(engineOpts, atengine.WithTranscript(b.rec), atengine.WithLogger(cfg.Logger),
-		atengine.WithHangups(hangups(b.port)))
-	if cfg.QuoteIdleReset != nil {
-		engineOpts = append(engineOpts, atengine.WithQuoteIdleReset(cfg.QuoteIdleReset.Duration))
-	}
-	b.engine = atengine.New(b.port, handler, engineOpts...)
-	// The sample prints its banner at boot, before any host could have the
-	// port open: it reaches the transcript, not a client.
-	b.rec.Notef("boot: nRF91 %s, persona %s, IMEI %s, port %s", id.Model, cfg.Persona, id.IMEI, b.port.Path())
-	if err := b.engine.Write(atclient.BannerBytes()); err != nil {
-		return nil, err
-	}
-	return b, nil
+	return hw, nil
 }
 
-// hangups turns the port's close events into the engine's reset signal and
-// notes every open and close in nothing but the log; the transcript gets
-// them from the engine.
-func hangups(p *ptyport.Port) <-chan struct{} {
-	ch := make(chan struct{}, 1)
-	go func() {
-		defer close(ch)
-		for ev := range p.Events() {
-			if ev.Kind != ptyport.ClientClosed {
+// Identity is what the modem reports.
+func (n *NRF91) Identity() nrf91modem.Identity { return n.id }
+
+// Modem is the modem, for personas and fault knobs.
+func (n *NRF91) Modem() *nrf91modem.Modem { return n.modem }
+
+// Store is the modem's credential store.
+func (n *NRF91) Store() *credstore.Store { return n.store }
+
+// Describe implements Hardware.
+func (n *NRF91) Describe() Description {
+	d := describeNRF91(n.id)
+	d.Slots = slotsOf(n.store.List(credstore.AnyFilter()))
+	d.HeldBy = os.Getpid()
+	d.Changes = n.changes
+	return d
+}
+
+// Reset implements Hardware: the modem powers up in +CFUN=0, +CMEE=0.
+func (n *NRF91) Reset() { n.modem.Reset() }
+
+// Preload implements Hardware.
+func (n *NRF91) Preload(creds []Credential) error {
+	for _, c := range creds {
+		k := credstore.Key{Tag: c.Tag, Type: c.Type}
+		if e, err := n.store.Get(k); err == nil && e.Size == len(c.Content) {
+			if old, err := n.store.Use(k); err == nil && bytes.Equal(old, c.Content) {
 				continue
 			}
-			select {
-			case ch <- struct{}{}:
-			default:
-			}
 		}
-	}()
-	return ch
+		if err := n.store.Put(k, c.Content); err != nil {
+			return fmt.Errorf("preload %d/%d: %w", c.Tag, c.Type, err)
+		}
+	}
+	return nil
 }
 
-func (b *NRF91) notify(urc string) {
-	if b.engine != nil {
-		b.engine.Notify(urc)
-	}
+// Close implements Hardware.
+func (n *NRF91) Close() error {
+	n.modem.Close()
+	return n.store.Close()
 }
 
-// Run serves the port until ctx ends.
-func (b *NRF91) Run(ctx context.Context) error {
-	err := b.engine.Run(ctx)
-	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
-		return nil
-	}
-	return err
+func describeNRF91(id nrf91modem.Identity) Description {
+	return Description{Kind: KindNRF91, Fields: []Field{
+		{"IMEI", id.IMEI}, {"model", id.Model}, {"firmware", id.Firmware},
+		{"device UUID", id.DeviceUUID}, {"modem UUID", id.ModemUUID},
+	}}
 }
 
-// Close stops the modem and releases the port and the store.
-func (b *NRF91) Close() error {
-	var errs []error
-	if b.modem != nil {
-		b.modem.Close()
+func slotsOf(entries []credstore.Entry) []Slot {
+	slots := make([]Slot, 0, len(entries))
+	for _, e := range entries {
+		slots = append(slots, Slot{Tag: e.Tag, Type: e.Type, Digest: e.DigestHex(), Size: e.Size})
 	}
-	if b.port != nil {
-		errs = append(errs, b.port.Close())
-	}
-	if b.store != nil {
-		errs = append(errs, b.store.Close())
-	}
-	return errors.Join(errs...)
+	return slots
 }
 
-// PortPath is the pty a host tool opens.
-func (b *NRF91) PortPath() string { return b.port.Path() }
-
-// Identity is the board's identity.
-func (b *NRF91) Identity() nrf91modem.Identity { return b.id }
-
-// Persona is the firmware the board runs.
-func (b *NRF91) Persona() string { return b.cfg.Persona }
-
-// Transcript is the recent AT traffic, for reports.
-func (b *NRF91) Transcript() string { return b.rec.String() }
-
-// Modem gives tests and fault knobs access to the modem.
-func (b *NRF91) Modem() *nrf91modem.Modem { return b.modem }
-
-// Store is the board's credential store.
-func (b *NRF91) Store() *credstore.Store { return b.store }
+func inspectNRF91(dir string) (Description, error) {
+	data, err := os.ReadFile(filepath.Join(dir, identityFile))
+	if err != nil {
+		return Description{}, fmt.Errorf("nrf91 identity: %w", err)
+	}
+	var id nrf91modem.Identity
+	if err := json.Unmarshal(data, &id); err != nil {
+		return Description{}, fmt.Errorf("nrf91 identity %s: %w", dir, err)
+	}
+	d := describeNRF91(id)
+	inv, err := credstore.Inspect(filepath.Join(dir, credstoreDir), nrf91modem.SecretTypes()...)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return d, err
+	}
+	d.Slots, d.HeldBy = slotsOf(inv.Entries), inv.HeldBy
+	return d, nil
+}
 
 // loadIdentity reads identity.json, fills what is missing (generating it
-// once), applies the config's choices and persists the result.
-func loadIdentity(cfg NRF91Config) (nrf91modem.Identity, error) {
-	path := filepath.Join(cfg.Dir, identityFile)
+// once), applies the settings and persists the result. Settings that would
+// change a persisted identity are refused unless allowChange; the changes
+// made are returned, so the command can say what changed.
+func loadIdentity(dir string, s NRF91Settings, allowChange bool) (nrf91modem.Identity, []string, error) {
+	path := filepath.Join(dir, identityFile)
 	var id nrf91modem.Identity
 	data, err := os.ReadFile(path)
+	existed := err == nil
 	switch {
-	case err == nil:
+	case existed:
 		if err := json.Unmarshal(data, &id); err != nil {
-			return id, fmt.Errorf("read %s: %w", path, err)
+			return id, nil, fmt.Errorf("read %s: %w", path, err)
 		}
 	case errors.Is(err, os.ErrNotExist):
-		model := cfg.Model
+		model := s.Model
 		if model == "" {
 			model = nrf91modem.DefaultModel
 		}
 		if id, err = nrf91modem.NewIdentity(rand.Reader, model); err != nil {
-			return id, err
+			return id, nil, err
 		}
 	default:
-		return id, fmt.Errorf("read identity: %w", err)
+		return id, nil, fmt.Errorf("read identity: %w", err)
 	}
 	before := id
-	if cfg.Model != "" && cfg.Model != id.Model {
-		m, err := nrf91modem.LookupModel(cfg.Model)
+	if s.Model != "" && s.Model != id.Model {
+		m, err := nrf91modem.LookupModel(s.Model)
 		if err != nil {
-			return id, err
+			return id, nil, err
 		}
 		id.Model = m.Name
-		if cfg.Firmware == "" {
+		if s.Firmware == "" {
 			id.Firmware = m.Firmware
 		}
 	}
 	for _, f := range []struct {
 		dst *string
 		v   string
-	}{{&id.IMEI, cfg.IMEI}, {&id.SVN, cfg.SVN}, {&id.DeviceUUID, cfg.DeviceUUID}, {&id.Firmware, cfg.Firmware}, {&id.ModemUUID, cfg.ModemUUID}} {
+	}{{&id.IMEI, s.IMEI}, {&id.SVN, s.SVN}, {&id.DeviceUUID, s.DeviceUUID}, {&id.Firmware, s.Firmware}, {&id.ModemUUID, s.ModemUUID}} {
 		if f.v != "" {
 			*f.dst = f.v
 		}
 	}
-	if id.Firmware != before.Firmware && cfg.ModemUUID == "" {
+	if id.Firmware != before.Firmware && s.ModemUUID == "" {
 		id.ModemUUID = nrf91modem.FirmwareUUID(id.Firmware)
 	}
 	if err := id.Validate(); err != nil {
-		return id, fmt.Errorf("board identity (%s): %w", path, err)
+		return id, nil, fmt.Errorf("board identity (%s): %w", path, err)
 	}
-	if id != before || len(data) == 0 {
-		out, _ := json.MarshalIndent(id, "", "  ")
-		if err := atomicfile.Write(path, append(out, '\n')); err != nil {
-			return id, fmt.Errorf("persist identity: %w", err)
+	var changes []string
+	if existed {
+		changes = identityChanges(before, id)
+		if len(changes) > 0 && !allowChange {
+			return before, nil, fmt.Errorf("%w: %s holds %s; the settings would change %s",
+				ErrIdentityChange, path, describeNRF91(before).Field("IMEI")+" ("+before.Model+")", joinChanges(changes))
 		}
 	}
-	return id, nil
+	if !existed || len(changes) > 0 {
+		out, _ := json.MarshalIndent(id, "", "  ")
+		if err := atomicfile.Write(path, append(out, '\n')); err != nil {
+			return id, nil, fmt.Errorf("persist identity: %w", err)
+		}
+	}
+	return id, changes, nil
 }
 
-func loadIdentityKey(path string) (*modemkey.Identity, bool, error) {
+// ErrIdentityChange: settings would change a board's persisted identity and
+// the caller did not allow it.
+var ErrIdentityChange = errors.New("refusing to change a persisted board identity (allow it explicitly: --change-identity)")
+
+func identityChanges(a, b nrf91modem.Identity) []string {
+	var out []string
+	for _, f := range []struct{ name, from, to string }{
+		{"model", a.Model, b.Model}, {"IMEI", a.IMEI, b.IMEI}, {"SVN", a.SVN, b.SVN},
+		{"device UUID", a.DeviceUUID, b.DeviceUUID}, {"firmware", a.Firmware, b.Firmware},
+		{"modem UUID", a.ModemUUID, b.ModemUUID},
+	} {
+		if f.from != f.to {
+			out = append(out, f.name+" "+strconv.Quote(f.from)+" → "+strconv.Quote(f.to))
+		}
+	}
+	return out
+}
+
+func joinChanges(c []string) string {
+	s := ""
+	for i, x := range c {
+		if i > 0 {
+			s += ", "
+		}
+		s += x
+	}
+	return s
+}
+
+func loadIdentityKey(dir string) (*modemkey.Identity, bool, error) {
+	path := filepath.Join(dir, identityKeyFile)
 	data, err := os.ReadFile(path)
 	if err == nil {
 		k, err := modemkey.ParseIdentityPEM(data)

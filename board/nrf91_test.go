@@ -13,15 +13,17 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/modemsim/modemsim/firmware"
 	"github.com/modemsim/modemsim/hosttool"
+	"github.com/modemsim/modemsim/nrf91modem"
 )
 
-func runBoard(t *testing.T, cfg NRF91Config) *NRF91 {
+func runBoard(t *testing.T, cfg Config) *Board {
 	t.Helper()
 	if cfg.Dir == "" {
 		cfg.Dir = t.TempDir()
 	}
-	b, err := OpenNRF91(cfg)
+	b, err := NewCatalog().Open(cfg)
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -34,7 +36,15 @@ func runBoard(t *testing.T, cfg NRF91Config) *NRF91 {
 	return b
 }
 
-func open(t *testing.T, b *NRF91) *hosttool.Serial {
+// identity is the nRF91 identity of b.
+func identity(t testing.TB, b *Board) nrf91modem.Identity {
+	t.Helper()
+	n, ok := b.NRF91()
+	require.True(t, ok, "not an nRF91")
+	return n.Identity()
+}
+
+func open(t *testing.T, b *Board) *hosttool.Serial {
 	t.Helper()
 	s, err := hosttool.OpenSerial(b.PortPath())
 	require.NoError(t, err)
@@ -49,8 +59,8 @@ func exchange(t *testing.T, s *hosttool.Serial, cmd string) []string {
 }
 
 func TestReopenTenTimes(t *testing.T) {
-	b := runBoard(t, NRF91Config{})
-	imei := b.Identity().IMEI
+	b := runBoard(t, Config{})
+	imei := identity(t, b).IMEI
 	for i := range 10 {
 		s := open(t, b)
 		switch i % 3 {
@@ -95,14 +105,14 @@ func TestHostileInputLeavesBoardAnswering(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			b := runBoard(t, NRF91Config{})
+			b := runBoard(t, Config{})
 			s := open(t, b)
 			defer s.Close()
 			require.NoError(t, s.Write(tc.input))
 			time.Sleep(tc.pause)
 			require.NoError(t, s.Write([]byte("\r\n")))
 			s.ReadFor(100 * time.Millisecond) // whatever the garbage earned
-			assert.Equal(t, []string{b.Identity().IMEI, "OK"}, exchange(t, s, "AT+CGSN"))
+			assert.Equal(t, []string{identity(t, b).IMEI, "OK"}, exchange(t, s, "AT+CGSN"))
 			assert.Equal(t, []string{"OK"}, exchange(t, s, "AT"))
 		})
 	}
@@ -110,19 +120,19 @@ func TestHostileInputLeavesBoardAnswering(t *testing.T) {
 
 func TestIdentityPersistsAndConfigWins(t *testing.T) {
 	dir := t.TempDir()
-	b, err := OpenNRF91(NRF91Config{Dir: dir})
+	b, err := NewCatalog().Open(Config{Dir: dir})
 	require.NoError(t, err)
-	first := b.Identity()
+	first := identity(t, b)
 	require.NoError(t, b.Close())
 
-	b, err = OpenNRF91(NRF91Config{Dir: dir})
+	b, err = NewCatalog().Open(Config{Dir: dir})
 	require.NoError(t, err)
-	assert.Equal(t, first, b.Identity(), "identity is generated once")
+	assert.Equal(t, first, identity(t, b), "identity is generated once")
 	require.NoError(t, b.Close())
 
-	b, err = OpenNRF91(NRF91Config{Dir: dir, IMEI: "352656100367872", Model: "nrf9160"})
+	b, err = NewCatalog().Open(Config{Dir: dir, Hardware: firmware.Knobs{"imei": "352656100367872", "model": "nrf9160"}, AllowIdentityChange: true})
 	require.NoError(t, err)
-	id := b.Identity()
+	id := identity(t, b)
 	require.NoError(t, b.Close())
 	assert.Equal(t, "352656100367872", id.IMEI)
 	assert.Equal(t, "nrf9160", id.Model)
@@ -134,23 +144,23 @@ func TestIdentityPersistsAndConfigWins(t *testing.T) {
 	require.NoError(t, json.Unmarshal(data, &onDisk))
 	assert.Equal(t, "352656100367872", onDisk["imei"])
 
-	_, err = OpenNRF91(NRF91Config{Dir: t.TempDir(), IMEI: "352656100367873"})
+	_, err = NewCatalog().Open(Config{Dir: t.TempDir(), Hardware: firmware.Knobs{"imei": "352656100367873"}})
 	assert.ErrorContains(t, err, "Luhn")
-	_, err = OpenNRF91(NRF91Config{Dir: t.TempDir(), Terminator: "semicolon"})
+	_, err = NewCatalog().Open(Config{Dir: t.TempDir(), Firmware: firmware.Knobs{"terminator": "semicolon"}})
 	assert.ErrorContains(t, err, "terminator")
 }
 
 func TestTwoSimulatorsCannotShareAState(t *testing.T) {
 	dir := t.TempDir()
-	b, err := OpenNRF91(NRF91Config{Dir: dir})
+	b, err := NewCatalog().Open(Config{Dir: dir})
 	require.NoError(t, err)
 	defer b.Close()
-	_, err = OpenNRF91(NRF91Config{Dir: dir})
+	_, err = NewCatalog().Open(Config{Dir: dir})
 	assert.Error(t, err)
 }
 
 func TestReservedNordicEntriesAreListed(t *testing.T) {
-	b := runBoard(t, NRF91Config{})
+	b := runBoard(t, Config{})
 	s := open(t, b)
 	defer s.Close()
 	lines := exchange(t, s, "AT%CMNG=1")
@@ -166,7 +176,7 @@ func TestReservedNordicEntriesAreListed(t *testing.T) {
 // answers and the host times out (nrf91.md §1.1). Nothing is stored, and
 // after the idle reset the next command is answered.
 func TestCMNGOverTheLineCap(t *testing.T) {
-	b := runBoard(t, NRF91Config{})
+	b := runBoard(t, Config{})
 	s := open(t, b)
 	defer s.Close()
 	exchange(t, s, "AT+CFUN=4")

@@ -391,7 +391,7 @@ func (s *Store) Close() error {
 	}
 	s.closed = true
 	s.slots, s.keys = nil, nil
-	if err := s.lock.Close(); err != nil { // closing the descriptor drops the flock
+	if err := unlockDir(s.lock); err != nil {
 		return fmt.Errorf("credstore: close %s: %w", s.dir, err)
 	}
 	return nil
@@ -399,7 +399,16 @@ func (s *Store) Close() error {
 
 // load reads every slot file under s.dir; called once from Open with the lock held.
 func (s *Store) load() error {
-	ents, err := os.ReadDir(s.dir)
+	return scan(s.dir, s.opts.log, s.removeStray, func(k Key, data []byte) {
+		s.setSlot(k, data)
+		s.bytes += int64(len(data))
+	})
+}
+
+// scan visits every slot file under dir. Unfinished writes go to stray (nil
+// leaves them); files that are not slots are logged and skipped.
+func scan(dir string, log *slog.Logger, stray func(path string), visit func(Key, []byte)) error {
+	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return err
 	}
@@ -409,31 +418,33 @@ func (s *Store) load() error {
 		case name == lockName || name == readmeName:
 			continue
 		case isTempName(name):
-			s.removeStray(filepath.Join(s.dir, name))
+			if stray != nil {
+				stray(filepath.Join(dir, name))
+			}
 			continue
 		}
 		tag, ok := parseTag(name)
 		if !ok {
-			s.opts.log.Warn("credstore ignores a file that is not a sec_tag directory", "path", filepath.Join(s.dir, name))
+			log.Warn("credstore ignores a file that is not a sec_tag directory", "path", filepath.Join(dir, name))
 			continue
 		}
-		tagDir := filepath.Join(s.dir, name)
+		tagDir := filepath.Join(dir, name)
 		fi, err := os.Stat(tagDir) // follows symlinks: a linked directory is fine
 		if err != nil {
 			return err
 		}
 		if !fi.IsDir() {
-			s.opts.log.Warn("credstore ignores a file where a sec_tag directory belongs", "path", tagDir)
+			log.Warn("credstore ignores a file where a sec_tag directory belongs", "path", tagDir)
 			continue
 		}
-		if err := s.loadTag(tag, tagDir); err != nil {
+		if err := scanTag(tag, tagDir, log, stray, visit); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *Store) loadTag(tag uint32, tagDir string) error {
+func scanTag(tag uint32, tagDir string, log *slog.Logger, stray func(string), visit func(Key, []byte)) error {
 	ents, err := os.ReadDir(tagDir)
 	if err != nil {
 		return err
@@ -442,36 +453,65 @@ func (s *Store) loadTag(tag uint32, tagDir string) error {
 		name := de.Name()
 		path := filepath.Join(tagDir, name)
 		if isTempName(name) {
-			s.removeStray(path)
+			if stray != nil {
+				stray(path)
+			}
 			continue
 		}
 		typ, ok := parseType(name)
 		if !ok {
-			s.opts.log.Warn("credstore ignores a file that is not a type", "path", path)
+			log.Warn("credstore ignores a file that is not a type", "path", path)
 			continue
 		}
 		data, err := readRegular(path)
 		if errors.Is(err, errNotRegular) {
-			s.opts.log.Warn("credstore ignores a slot that is not a regular file", "path", path)
+			log.Warn("credstore ignores a slot that is not a regular file", "path", path)
 			continue
 		}
 		if err != nil {
 			return err
 		}
 		if len(data) == 0 {
-			s.opts.log.Warn("credstore ignores an empty slot file", "path", path)
+			log.Warn("credstore ignores an empty slot file", "path", path)
 			continue
 		}
-		s.setSlot(Key{Tag: tag, Type: typ}, data)
-		s.bytes += int64(len(data))
+		visit(Key{Tag: tag, Type: typ}, data)
 	}
 	return nil
 }
 
+// Inventory is what Inspect finds in a store's directory.
+type Inventory struct {
+	Entries []Entry // sorted by tag, then type
+	// HeldBy is the pid of the process that has the store open, 0 if none.
+	HeldBy int
+}
+
+// Inspect lists the slots in dir without opening the store, so it works
+// while a simulator serves the board; secretTypes mark the entries whose
+// content is never readable. It changes nothing on disk.
+func Inspect(dir string, secretTypes ...int) (Inventory, error) {
+	var inv Inventory
+	if _, err := os.Stat(dir); err != nil {
+		return inv, fmt.Errorf("credstore: inspect %s: %w", dir, err)
+	}
+	secret := map[int]bool{}
+	for _, t := range secretTypes {
+		secret[t] = true
+	}
+	err := scan(dir, slog.New(slog.DiscardHandler), nil, func(k Key, data []byte) {
+		inv.Entries = append(inv.Entries, Entry{Key: k, Digest: sha256.Sum256(data), Size: len(data), Secret: secret[k.Type]})
+	})
+	if err != nil {
+		return inv, fmt.Errorf("credstore: inspect %s: %w", dir, err)
+	}
+	slices.SortFunc(inv.Entries, func(a, b Entry) int { return compareKeys(a.Key, b.Key) })
+	inv.HeldBy = heldBy(filepath.Join(dir, lockName))
+	return inv, nil
+}
+
 var errNotRegular = errors.New("not a regular file")
 
-// readRegular reads a slot file, following symlinks, refusing devices and FIFOs so a
-// stray `mkfifo` cannot hang Open.
 func readRegular(path string) ([]byte, error) {
 	fi, err := os.Stat(path) // before opening: opening a FIFO blocks
 	if err != nil {

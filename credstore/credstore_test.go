@@ -9,6 +9,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -761,4 +762,56 @@ func TestAgainstModel(t *testing.T) {
 		assert.Equal(t, v, got)
 	}
 	assert.Equal(t, Usage{Entries: len(model), Bytes: total}, s2.Usage())
+}
+
+func TestInspectWhileOpenAndAfter(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, WithSecretTypes(2))
+	require.NoError(t, err)
+	require.NoError(t, s.Put(Key{Tag: 42, Type: 0}, []byte("root")))
+	require.NoError(t, s.Put(Key{Tag: 7, Type: 2}, []byte("key")))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "42", ".0.tmp-x"), []byte("half"), 0o600))
+
+	inv, err := Inspect(dir, 2)
+	require.NoError(t, err)
+	assert.Equal(t, os.Getpid(), inv.HeldBy, "open stores name their holder")
+	require.Len(t, inv.Entries, 2)
+	assert.Equal(t, Key{Tag: 7, Type: 2}, inv.Entries[0].Key)
+	assert.True(t, inv.Entries[0].Secret)
+	assert.Equal(t, sha256.Sum256([]byte("root")), inv.Entries[1].Digest)
+	assert.FileExists(t, filepath.Join(dir, "42", ".0.tmp-x"), "Inspect changes nothing")
+
+	require.NoError(t, s.Close())
+	inv, err = Inspect(dir, 2)
+	require.NoError(t, err)
+	assert.Zero(t, inv.HeldBy)
+	_, err = Inspect(filepath.Join(dir, "missing"))
+	assert.Error(t, err)
+}
+
+// A fork elsewhere in the process holds a copy of the lock descriptor until
+// it execs; Close must release the lock for it too, so close-then-reopen is
+// deterministic (features/d4_keygen.feature once failed here).
+func TestCloseThenReopenWhileForking(t *testing.T) {
+	dir := t.TempDir()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				_ = exec.Command("true").Run()
+			}
+		}
+	}()
+	defer func() { close(stop); wg.Wait() }()
+	for range 200 {
+		s, err := Open(dir)
+		require.NoError(t, err)
+		require.NoError(t, s.Close())
+	}
 }

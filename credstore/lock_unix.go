@@ -47,3 +47,33 @@ func holder(path string) string {
 	}
 	return "held by pid " + pid
 }
+
+// unlockDir releases the lock and closes its descriptor. The explicit unlock
+// matters: a fork elsewhere in the process (os/exec) holds a copy of the
+// descriptor until it execs, and with it the flock; LOCK_UN releases the
+// lock for every copy at once, so a reopen right after Close never finds the
+// store "held by" this very process.
+func unlockDir(f *os.File) error {
+	_ = unix.Flock(int(f.Fd()), unix.LOCK_UN)
+	return f.Close()
+}
+
+// heldBy is the pid recorded in the lock file when a process holds the
+// lock, 0 when none does (or it cannot be told).
+func heldBy(path string) int {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB); err == nil {
+		_ = unix.Flock(int(f.Fd()), unix.LOCK_UN)
+		return 0
+	}
+	b, _ := os.ReadFile(path)
+	pid, err := strconv.Atoi(string(bytes.TrimSpace(b)))
+	if err != nil || pid <= 0 {
+		return -1 // held, by a process that did not say
+	}
+	return pid
+}

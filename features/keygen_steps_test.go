@@ -35,7 +35,7 @@ func (w *world) registerKeygen(sc *godog.ScenarioContext) {
 	})
 	sc.Step("^the board answered `([^`]*)` with one %KEYGEN line and \"OK\"$", w.answeredKeygen)
 	sc.Step(`^the CSR file it wrote passes "openssl req -inform DER -in csr\.der -noout -verify"$`, w.opensslVerifies)
-	sc.Step(`^the CSR's subject is the board's device UUID$`, func() error { return w.csrSubject(`"CN=` + w.board.Identity().DeviceUUID + `"`) })
+	sc.Step(`^the CSR's subject is the board's device UUID$`, func() error { return w.csrSubject(`"CN=` + w.nrf91().Identity().DeviceUUID + `"`) })
 	sc.Step(`^the CSR's subject is ("[^"]*")$`, w.csrSubject)
 	sc.Step(`^the group CA signs the CSR and nrfcredstore 2\.0\.9 writes the certificate to tag (\d+) as CLIENT_CERT$`, w.signAndWrite)
 	sc.Step(`^it lists the client certificate and the key, types 1 and 2, with the certificate's digest$`, w.listsCertAndKey)
@@ -147,7 +147,7 @@ func (w *world) listsCertAndKey() error {
 
 func (w *world) certMatchesKey(tag string) error {
 	n, _ := strconv.ParseUint(tag, 10, 32)
-	keyPEM, err := w.board.Store().Use(credstore.Key{Tag: uint32(n), Type: nrf91modem.TypeClientKey})
+	keyPEM, err := w.nrf91().Store().Use(credstore.Key{Tag: uint32(n), Type: nrf91modem.TypeClientKey})
 	if err != nil {
 		return err
 	}
@@ -155,7 +155,7 @@ func (w *world) certMatchesKey(tag string) error {
 	if err != nil {
 		return err
 	}
-	certPEM, err := w.board.Store().Read(credstore.Key{Tag: uint32(n), Type: nrf91modem.TypeClientCert})
+	certPEM, err := w.nrf91().Store().Read(credstore.Key{Tag: uint32(n), Type: nrf91modem.TypeClientCert})
 	if err != nil {
 		return err
 	}
@@ -197,8 +197,8 @@ func (w *world) tokenUUID() error {
 	if err != nil {
 		return err
 	}
-	if got := modemkey.FormatUUID(tok.DeviceUUID); got != w.board.Identity().DeviceUUID {
-		return fmt.Errorf("token UUID %s, board %s", got, w.board.Identity().DeviceUUID)
+	if got := modemkey.FormatUUID(tok.DeviceUUID); got != w.nrf91().Identity().DeviceUUID {
+		return fmt.Errorf("token UUID %s, board %s", got, w.nrf91().Identity().DeviceUUID)
 	}
 	return nil
 }

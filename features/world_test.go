@@ -22,6 +22,7 @@ import (
 	"github.com/cucumber/godog"
 
 	"github.com/modemsim/modemsim/board"
+	"github.com/modemsim/modemsim/firmware"
 	"github.com/modemsim/modemsim/hosttool"
 	"github.com/modemsim/modemsim/nrf91modem"
 )
@@ -34,7 +35,7 @@ type world struct {
 	hub    hubWorld
 	dir    string
 	model  string
-	board  *board.NRF91
+	board  *board.Board
 	cancel context.CancelFunc
 	done   chan error
 
@@ -118,7 +119,7 @@ func (w *world) boardRunning(model string) error {
 }
 
 func (w *world) startBoard() error {
-	b, err := board.OpenNRF91(board.NRF91Config{Dir: filepath.Join(w.dir, "nrf91"), Model: w.model})
+	b, err := board.NewCatalog().Open(board.Config{Dir: filepath.Join(w.dir, "nrf91"), Hardware: firmware.Knobs{"model": w.model}})
 	if err != nil {
 		return err
 	}
@@ -126,6 +127,15 @@ func (w *world) startBoard() error {
 	w.board, w.cancel, w.done = b, cancel, make(chan error, 1)
 	go func() { w.done <- b.Run(ctx) }()
 	return nil
+}
+
+// nrf91 is the scenario board's nRF91 hardware.
+func (w *world) nrf91() *board.NRF91 {
+	n, ok := w.board.NRF91()
+	if !ok {
+		panic("the scenario board is not an nRF91")
+	}
+	return n
 }
 
 func (w *world) stopBoard() {
@@ -249,7 +259,7 @@ func (w *world) answeredIMEI(sent string) error {
 	if len(got) == 0 {
 		return fmt.Errorf("%q was never sent", sent)
 	}
-	want := w.board.Identity().IMEI + "\r\nOK\r\n"
+	want := w.nrf91().Identity().IMEI + "\r\nOK\r\n"
 	if string(got[len(got)-1]) != want {
 		return fmt.Errorf("answer to %q: got %q, want %q", sent, got[len(got)-1], want)
 	}
@@ -394,8 +404,8 @@ func (w *world) printsIMEI() error {
 	if w.lastErr != nil {
 		return w.lastErr
 	}
-	if w.imei != w.board.Identity().IMEI || !nrf91modem.LuhnValid(w.imei) || len(w.imei) != 15 {
-		return fmt.Errorf("tool printed %q, board IMEI %q", w.imei, w.board.Identity().IMEI)
+	if w.imei != w.nrf91().Identity().IMEI || !nrf91modem.LuhnValid(w.imei) || len(w.imei) != 15 {
+		return fmt.Errorf("tool printed %q, board IMEI %q", w.imei, w.nrf91().Identity().IMEI)
 	}
 	return nil
 }

@@ -105,7 +105,7 @@ func New(cfg Config) (*Modem, error) {
 	}
 	m := &Modem{id: id, identityKey: cfg.IdentityKey, rand: opts.Rand, model: model, store: cfg.Store,
 		opts: opts, log: opts.Logger, notify: notify, fun: 0, regStat: regNotSearching}
-	m.handlers = commandTable()
+	m.handlers = sharedCommands()
 	return m, nil
 }
 
@@ -133,11 +133,30 @@ func (m *Modem) Handle(ctx context.Context, cmd atparser.Command) atparser.Respo
 func (m *Modem) Close() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.stopRegTimerLocked()
+}
+
+// Reset returns the modem to its power-on state, as a reboot of the board
+// does: +CFUN=0, +CMEE=0, no subscriptions, not registered. The credential
+// store is non-volatile and stays.
+func (m *Modem) Reset() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.stopRegTimerLocked()
+	m.cmee, m.fun, m.lteActive, m.cereg, m.cscon = 0, 0, false, 0, 0
+	m.regStat, m.connected, m.pofWarning = regNotSearching, false, false
+}
+
+func (m *Modem) stopRegTimerLocked() {
 	if m.regTimer != nil {
 		m.regTimer.Stop()
 		m.regTimer = nil
 	}
 }
+
+// sharedCommands is one read-only command table for every modem in the
+// process: a fleet of a thousand boards need not hold a thousand maps.
+var sharedCommands = sync.OnceValue(commandTable)
 
 // commandTable maps command names (as atparser upper-cases them) to handlers.
 func commandTable() map[string]handler {

@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/modemsim/modemsim/atparser"
+	"github.com/modemsim/modemsim/persona/athost"
 	"github.com/modemsim/modemsim/credstore"
 	"github.com/modemsim/modemsim/modemkey"
 )
@@ -59,9 +60,9 @@ func (tm *testModem) at(t testing.TB, line string) string {
 	t.Helper()
 	cmd, err := atparser.Parse([]byte(line))
 	if err != nil {
-		return string(atparser.FramingBare.AppendResponse(nil, atparser.Error()))
+		return string(athost.Bare.AppendResponse(nil, atparser.Error()))
 	}
-	return string(atparser.FramingBare.AppendResponse(nil, tm.Handle(context.Background(), cmd)))
+	return string(athost.Bare.AppendResponse(nil, tm.Handle(context.Background(), cmd)))
 }
 
 func (tm *testModem) urcCount() int {
@@ -329,4 +330,23 @@ func digestHex(s string) string {
 	e := credstore.Entry{}
 	e.Digest = sha256Sum([]byte(s))
 	return e.DigestHex()
+}
+
+func TestResetIsPowerOn(t *testing.T) {
+	tm := newTestModem(t, "nrf9151", Options{})
+	runSteps(t, tm, []step{
+		{"AT+CMEE=1", "OK\r\n"},
+		{"AT+CEREG=2", "OK\r\n"},
+		{"AT+CFUN=1", "OK\r\n"},
+	})
+	tm.Reset()
+	tm.takeURCs()
+	runSteps(t, tm, []step{
+		{"AT+CFUN?", "+CFUN: 0\r\nOK\r\n"},
+		{"AT+CMEE?", "+CMEE: 0\r\nOK\r\n"},
+		{"AT+CEREG?", "+CEREG: 0,0\r\nOK\r\n"},
+	})
+	time.Sleep(400 * time.Millisecond) // past the registration delay: the stopped timer stays stopped
+	assert.Empty(t, tm.takeURCs())
+	assert.False(t, tm.Activated())
 }

@@ -49,7 +49,9 @@ type command struct {
 // listed in `modemsim help` and reachable with `modemsim help <name>`.
 func commands() []command {
 	return []command{
-		{"run", "serve an nRF91 board on a pseudo-terminal (the default)", runBoard},
+		{"run", "serve a board on a pseudo-terminal, or a fleet of them (the default)", runBoard},
+		{"boards", "list the boards a state directory holds, running or not", runBoards},
+		{"cleanup", "remove links and device nodes that killed boards left behind", runCleanup},
 		{"hub", "run the Azure IoT Hub + DPS emulator, or administer it", runHub},
 		{"version", "print the modemsim version", runVersion},
 		{"help", "show the help of modemsim or of a command: help <command> [<subcommand>…]", nil}, // run by run itself

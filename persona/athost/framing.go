@@ -1,55 +1,15 @@
-package atparser
+// Package athost is the wire side of Nordic's two AT hosts on the nRF91:
+// the at_host library that the at_client sample runs (answers as the modem
+// gives them) and the Serial Modem application's host (CRLF-prefixed lines).
+// It holds their line discipline for the engine and their reply framings;
+// the personas pick one.
+package athost
 
-import "strconv"
+import (
+	"strconv"
 
-// FinalKind is the final result code that ends a response.
-type FinalKind int
-
-const (
-	FinalNone  FinalKind = iota // no final result (partial output, e.g. a prompt)
-	FinalOK                     // OK
-	FinalError                  // ERROR
-	FinalCME                    // +CME ERROR: <Code>
-	FinalCMS                    // +CMS ERROR: <Code>
+	"github.com/modemsim/modemsim/atparser"
 )
-
-// String names the final result kind for logs and test output.
-func (k FinalKind) String() string {
-	switch k {
-	case FinalNone:
-		return "none"
-	case FinalOK:
-		return "OK"
-	case FinalError:
-		return "ERROR"
-	case FinalCME:
-		return "CME"
-	case FinalCMS:
-		return "CMS"
-	}
-	return "FinalKind(?)"
-}
-
-// Response is what a handler answers: information lines (without line
-// endings; they may contain CR/LF, e.g. a PEM read back, and are written
-// verbatim) and a final result.
-type Response struct {
-	Lines []string
-	Final FinalKind
-	Code  int // for FinalCME / FinalCMS
-}
-
-// OK is a successful response with optional information lines.
-func OK(lines ...string) Response { return Response{Lines: lines, Final: FinalOK} }
-
-// Error is a plain ERROR (also what +CMEE=0 turns every CME error into).
-func Error() Response { return Response{Final: FinalError} }
-
-// CMEError is "+CME ERROR: <code>".
-func CMEError(code int) Response { return Response{Final: FinalCME, Code: code} }
-
-// CMSError is "+CMS ERROR: <code>".
-func CMSError(code int) Response { return Response{Final: FinalCMS, Code: code} }
 
 // Wire strings [S nrf91.md §1.1, §1.2: nrf_modem_at final codes; §1.3:
 // Serial Modem OK_STR "\r\nOK\r\n", ERROR_STR "\r\nERROR\r\n", CRLF_STR].
@@ -65,23 +25,23 @@ const (
 type Framing int
 
 const (
-	// FramingBare is at_client/at_host: the modem's bytes as they are, each
+	// Bare is at_client/at_host: the modem's bytes as they are, each
 	// line ending CRLF, no echo, no blank lines: "line\r\nOK\r\n"
 	// [S nrf91.md §1.1].
-	FramingBare Framing = iota
-	// FramingPrefixed is the Serial Modem (SLM) host: a CRLF before the
+	Bare Framing = iota
+	// Prefixed is the Serial Modem (SLM) host: a CRLF before the
 	// information lines and another before the final result:
 	// "\r\n+CFUN: 4\r\n\r\nOK\r\n"; no lines gives "\r\nOK\r\n"; URCs are
 	// "\r\n<urc>\r\n" [S nrf91.md §1.3, sm_at_host.c format_final_result].
-	FramingPrefixed
+	Prefixed
 )
 
 // String names the framing for logs and test output.
 func (f Framing) String() string {
 	switch f {
-	case FramingBare:
+	case Bare:
 		return "bare"
-	case FramingPrefixed:
+	case Prefixed:
 		return "prefixed"
 	}
 	return "Framing(?)"
@@ -89,8 +49,8 @@ func (f Framing) String() string {
 
 // AppendResponse appends the wire bytes of r to dst. The caller writes the
 // result in one write, so a URC can never land inside a response.
-func (f Framing) AppendResponse(dst []byte, r Response) []byte {
-	if f == FramingPrefixed {
+func (f Framing) AppendResponse(dst []byte, r atparser.Response) []byte {
+	if f == Prefixed {
 		if len(r.Lines) > 0 {
 			dst = append(dst, lineEnd...)
 			for i, l := range r.Lines {
@@ -101,7 +61,7 @@ func (f Framing) AppendResponse(dst []byte, r Response) []byte {
 			}
 			dst = append(dst, lineEnd...)
 		}
-		if r.Final != FinalNone {
+		if r.Final != atparser.FinalNone {
 			dst = append(dst, lineEnd...)
 			dst = appendFinal(dst, r)
 			dst = append(dst, lineEnd...)
@@ -112,7 +72,7 @@ func (f Framing) AppendResponse(dst []byte, r Response) []byte {
 		dst = append(dst, l...)
 		dst = append(dst, lineEnd...)
 	}
-	if r.Final != FinalNone {
+	if r.Final != atparser.FinalNone {
 		dst = appendFinal(dst, r)
 		dst = append(dst, lineEnd...)
 	}
@@ -120,13 +80,13 @@ func (f Framing) AppendResponse(dst []byte, r Response) []byte {
 }
 
 // appendFinal appends the final result text without line endings.
-func appendFinal(dst []byte, r Response) []byte {
+func appendFinal(dst []byte, r atparser.Response) []byte {
 	switch r.Final {
-	case FinalOK:
+	case atparser.FinalOK:
 		return append(dst, finalOK...)
-	case FinalCME:
+	case atparser.FinalCME:
 		return strconv.AppendInt(append(dst, cmeErrorPrefix...), int64(r.Code), 10)
-	case FinalCMS:
+	case atparser.FinalCMS:
 		return strconv.AppendInt(append(dst, cmsErrorPrefix...), int64(r.Code), 10)
 	}
 	// FinalError and unknown kinds: an unknown kind is a programming error,
@@ -136,7 +96,7 @@ func appendFinal(dst []byte, r Response) []byte {
 
 // AppendURC appends one unsolicited result line to dst.
 func (f Framing) AppendURC(dst []byte, line string) []byte {
-	if f == FramingPrefixed {
+	if f == Prefixed {
 		dst = append(dst, lineEnd...)
 	}
 	dst = append(dst, line...)

@@ -1,0 +1,175 @@
+package board
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/modemsim/modemsim/credstore"
+	"github.com/modemsim/modemsim/firmware"
+	"github.com/modemsim/modemsim/hosttool"
+)
+
+func TestKindAndPersonaChoice(t *testing.T) {
+	tests := []struct {
+		name          string
+		kind, persona string
+		wantErr       string
+	}{
+		{"defaults", "", "", ""},
+		{"named", "nrf91", "at_client", ""},
+		{"unknown kind", "esp32", "", `unknown board kind "esp32" (valid: nrf91)`},
+		{"persona the kind cannot run", "nrf91", "zephyr_shell", `nrf91 cannot run persona "zephyr_shell" (valid: at_client)`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b, err := NewCatalog().Open(Config{Dir: t.TempDir(), Kind: tc.kind, Persona: tc.persona})
+			if tc.wantErr != "" {
+				require.EqualError(t, err, tc.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			defer b.Close()
+			assert.Equal(t, "nrf91", b.Kind())
+			assert.Equal(t, "at_client", b.Persona())
+		})
+	}
+}
+
+func TestChangingAPersistedIdentityNeedsConsent(t *testing.T) {
+	dir := t.TempDir()
+	b, err := NewCatalog().Open(Config{Dir: dir})
+	require.NoError(t, err)
+	first := identity(t, b)
+	require.NoError(t, b.Close())
+
+	_, err = NewCatalog().Open(Config{Dir: dir, Hardware: firmware.Knobs{"model": "nrf9160"}})
+	require.ErrorIs(t, err, ErrIdentityChange)
+	assert.ErrorContains(t, err, `model "nrf9151" → "nrf9160"`)
+	data, err := os.ReadFile(filepath.Join(dir, identityFile))
+	require.NoError(t, err)
+	assert.Contains(t, string(data), `"nrf9151"`, "nothing was rewritten")
+
+	// The same settings as persisted change nothing and need no consent.
+	b, err = NewCatalog().Open(Config{Dir: dir, Hardware: firmware.Knobs{"model": "nrf9151", "imei": first.IMEI}})
+	require.NoError(t, err)
+	assert.Empty(t, b.Describe().Changes)
+	require.NoError(t, b.Close())
+
+	b, err = NewCatalog().Open(Config{Dir: dir, Hardware: firmware.Knobs{"model": "nrf9160"}, AllowIdentityChange: true})
+	require.NoError(t, err)
+	defer b.Close()
+	assert.Equal(t, "nrf9160", identity(t, b).Model)
+	assert.Contains(t, b.Describe().Changes, `model "nrf9151" → "nrf9160"`)
+	assert.Equal(t, first.IMEI, identity(t, b).IMEI)
+}
+
+func TestUnknownSettingsAreRefused(t *testing.T) {
+	_, err := NewCatalog().Open(Config{Dir: t.TempDir(), Hardware: firmware.Knobs{"imie": "1"}})
+	assert.ErrorContains(t, err, `unknown field "imie"`)
+	_, err = NewCatalog().Open(Config{Dir: t.TempDir(), Firmware: firmware.Knobs{"terminatr": "cr"}})
+	assert.ErrorContains(t, err, `unknown field "terminatr"`)
+}
+
+func TestFlashKeepsTheHardwareState(t *testing.T) {
+	dir := t.TempDir()
+	cat := NewCatalog()
+	cat.AddPersona(&Persona{Name: "quiet", Kind: KindNRF91, Flash: func(hw Hardware, k firmware.Knobs) (firmware.Firmware, error) {
+		return nrf91Personas()[0].Flash(hw, firmware.Knobs{"terminator": "cr"})
+	}})
+	b := runCatalogBoard(t, cat, Config{Dir: dir})
+	s := open(t, b)
+	exchange(t, s, "AT+CFUN=4")
+	assert.Equal(t, []string{"OK"}, exchange(t, s, `AT%CMNG=0,42,3,"00112233445566778899"`))
+	exchange(t, s, "AT+CMEE=1")
+	require.NoError(t, b.Flash("quiet", nil))
+	assert.Equal(t, "quiet", b.Persona())
+	expectBanner(t, s)
+	// Volatile modem state is back at power-on; the store is not.
+	assert.Equal(t, []string{"+CFUN: 0", "OK"}, exchange(t, s, "AT+CFUN?"))
+	assert.Equal(t, []string{"+CMEE: 0", "OK"}, exchange(t, s, "AT+CMEE?"))
+	assert.Len(t, exchange(t, s, "AT%CMNG=1,42"), 2)
+	require.NoError(t, s.Close())
+
+	m, err := readMarker(dir)
+	require.NoError(t, err)
+	assert.Equal(t, marker{"nrf91", "quiet"}, m, "the flashed persona is remembered")
+	assert.ErrorContains(t, b.Flash("nope", nil), "valid: at_client, quiet")
+}
+
+func TestRebootRestoresPowerOn(t *testing.T) {
+	b := runBoard(t, Config{})
+	s := open(t, b)
+	defer s.Close()
+	exchange(t, s, "AT+CFUN=1")
+	require.NoError(t, b.Reboot())
+	expectBanner(t, s)
+	assert.Equal(t, []string{"+CFUN: 0", "OK"}, exchange(t, s, "AT+CFUN?"))
+}
+
+func TestPreloadedCredentials(t *testing.T) {
+	dir := t.TempDir()
+	pem := []byte("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+	creds := []Credential{{Tag: 42, Type: 0, Content: pem}, {Tag: 42, Type: 2, Content: []byte("key")}}
+	b, err := NewCatalog().Open(Config{Dir: dir, Credentials: creds})
+	require.NoError(t, err)
+	n, _ := b.NRF91()
+	got, err := n.Store().Read(credstore.Key{Tag: 42, Type: 0})
+	require.NoError(t, err)
+	assert.Equal(t, pem, got)
+	slotFile := filepath.Join(dir, credstoreDir, "42", "0")
+	before, err := os.Stat(slotFile)
+	require.NoError(t, err)
+	require.NoError(t, b.Close())
+
+	time.Sleep(10 * time.Millisecond)
+	b, err = NewCatalog().Open(Config{Dir: dir, Credentials: creds})
+	require.NoError(t, err)
+	defer b.Close()
+	after, err := os.Stat(slotFile)
+	require.NoError(t, err)
+	assert.Equal(t, before.ModTime(), after.ModTime(), "an unchanged credential is not rewritten")
+}
+
+func TestKindMismatchOnAStateDir(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, writeMarker(dir, marker{"spwf04", "st"}))
+	_, err := NewCatalog().Open(Config{Dir: dir})
+	assert.ErrorContains(t, err, "unknown board kind")
+	_, err = NewCatalog().Open(Config{Dir: dir, Kind: "nrf91"})
+	assert.ErrorContains(t, err, "holds an spwf04 board")
+}
+
+// expectBanner reads the boot banner a reboot prints to the open port.
+func expectBanner(t *testing.T, s *hosttool.Serial) {
+	t.Helper()
+	for _, want := range []string{"The AT host sample started", "Ready"} {
+		line, err := s.ReadLine(2 * time.Second)
+		require.NoError(t, err)
+		assert.Equal(t, want, string(bytes.TrimRight(line, "\r\n")))
+	}
+}
+
+func runCatalogBoard(t *testing.T, cat *Catalog, cfg Config) *Board {
+	t.Helper()
+	b, err := cat.Open(cfg)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+			t.Error(err)
+		}
+		require.NoError(t, b.Close())
+	})
+	return b
+}

@@ -1,0 +1,92 @@
+package board
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// Fleet is many boards served by one process. They share one port watcher,
+// so a fleet costs one inotify instance and one goroutine for all its ports.
+type Fleet struct {
+	Boards  []*Board // in the order of the configs
+}
+
+// openParallel bounds boards opened at once: opening a new board is mostly
+// fsyncs (identity, key, Nordic's reserved credentials), which overlap well.
+const openParallel = 16
+
+// OpenFleet opens every board of cfgs, in parallel. Boards left without a
+// watcher share the fleet's. On any failure every board opened is closed
+// again and the errors name the boards.
+func (c *Catalog) OpenFleet(ctx context.Context, cfgs []Config, log *slog.Logger) (_ *Fleet, err error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	f := &Fleet{Boards: make([]*Board, len(cfgs))}
+	defer func() {
+		if err != nil {
+			f.Close()
+		}
+	}()
+	var mu sync.Mutex
+	var errs []error
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(openParallel)
+	for i, cfg := range cfgs {
+		if cfg.Logger == nil {
+			cfg.Logger = log
+		}
+		g.Go(func() error {
+			if gctx.Err() != nil {
+				return gctx.Err()
+			}
+			b, err := c.Open(cfg)
+			if err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+				return err
+			}
+			f.Boards[i] = b
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		if len(errs) > 0 {
+			return nil, errors.Join(errs...)
+		}
+		return nil, err
+	}
+	return f, nil
+}
+
+// Run serves every board until ctx ends; the first board that fails ends
+// the run of all.
+func (f *Fleet) Run(ctx context.Context) error {
+	g, gctx := errgroup.WithContext(ctx)
+	for _, b := range f.Boards {
+		g.Go(func() error {
+			if err := b.Run(gctx); err != nil {
+				return fmt.Errorf("board %s: %w", b.Name(), err)
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// Close closes every board and the watcher.
+func (f *Fleet) Close() error {
+	var errs []error
+	for _, b := range f.Boards {
+		if b != nil {
+			errs = append(errs, b.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
