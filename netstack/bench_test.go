@@ -46,7 +46,7 @@ func BenchmarkMQTTConnect(b *testing.B) {
 		roots, err := e.PKI().RootPool(pki.DigiCertGlobalRootG2)
 		require.NoError(b, err)
 		tc := &tls.Config{RootCAs: roots, ServerName: testHost, MinVersion: tls.VersionTLS12, MaxVersion: tls.VersionTLS12}
-		o := paho.NewClientOptions().AddBroker("tls://"+e.MQTTAddr()).SetTLSConfig(tc).
+		o := paho.NewClientOptions().AddBroker("tls://" + e.MQTTAddr()).SetTLSConfig(tc).
 			SetClientID("bench-plain").SetUsername(plainUser).SetPassword(plainPass).SetCleanSession(true).
 			SetProtocolVersion(4).SetAutoReconnect(false).SetConnectRetry(false).
 			SetKeepAlive(netstack.DefaultKeepAlive).SetConnectTimeout(30 * time.Second)
