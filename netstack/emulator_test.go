@@ -178,6 +178,10 @@ func TestTrustAnchorsAgainstTheHub(t *testing.T) {
 				assert.Equal(t, tc.want, ne.Class, "%v", err)
 				assert.Equal(t, tc.want, netstack.Classify(err))
 				assert.Nil(t, conn)
+				if tc.want == netstack.ClassUnknownAuthority || tc.want == netstack.ClassCertExpired {
+					// The device aborted the handshake; the hub records it.
+					require.Eventually(t, func() bool { return hasCheck(e, hub.CheckTLSHandshake) }, 10*time.Second, 10*time.Millisecond)
+				}
 			}
 			assert.Len(t, b.mapped(), tc.mapped)
 		})
@@ -324,4 +328,62 @@ func TestLostConnectionIsReported(t *testing.T) {
 	}
 	<-c.Done()
 	assert.Error(t, c.Err())
+}
+
+func hasCheck(e *hub.Emulator, c hub.Check) bool {
+	for _, r := range e.Reasons() {
+		if r.Check == c {
+			return true
+		}
+	}
+	return false
+}
+
+// DPS has its own name and chain (chosen by SNI); the device reaches it by
+// the same resolver and checks its name.
+func TestDPSEndpoint(t *testing.T) {
+	now := afterMigration
+	e := startHub(t, now)
+	b := newBoard(t, e, now)
+	b.put(t, primary, 0, realRoot(t, pki.DigiCertGlobalRootG2))
+	for _, port := range []int{netstack.PortMQTT, netstack.PortWebSocket} {
+		c, err := b.stack.DialTLS(t.Context(), hub.DefaultDPSHostName, port, netstack.TLSConfig{SecTags: []uint32{primary}})
+		require.NoError(t, err, "port %d", port)
+		leaf := c.ConnectionState().PeerCertificates[0]
+		assert.NoError(t, leaf.VerifyHostname(hub.DefaultDPSHostName))
+		_ = c.Close()
+	}
+}
+
+// A client key that does not belong to the stored certificate: the
+// device's handshake completes its side, the hub rejects the signature
+// with an alert.
+func TestMismatchedClientKeyIsAnAlert(t *testing.T) {
+	now := afterMigration
+	e := startHub(t, now)
+	ca, err := pki.NewCA(rand.Reader, "mismatch CA", nil, now.Add(-time.Hour), now.Add(48*time.Hour))
+	require.NoError(t, err)
+	b := newBoard(t, e, now)
+	certKey, err := modemkey.GenerateKey(rand.Reader)
+	require.NoError(t, err)
+	otherKey, err := modemkey.GenerateKey(rand.Reader)
+	require.NoError(t, err)
+	leaf, err := pki.LeafForKey(certKey.Public(), "mismatch", ca, now.Add(-time.Hour), now.Add(24*time.Hour))
+	require.NoError(t, err)
+	keyPEM, err := modemkey.MarshalPrivateKeyPEM(otherKey)
+	require.NoError(t, err)
+	b.put(t, primary, 0, realRoot(t, pki.DigiCertGlobalRootG2))
+	b.put(t, primary, 1, pki.EncodeCertsPEM(leaf))
+	b.put(t, primary, 2, keyPEM)
+	c, err := b.stack.DialTLS(t.Context(), testHost, netstack.PortMQTT, netstack.TLSConfig{SecTags: []uint32{primary}})
+	if err == nil {
+		// TLS 1.2: the client's Finished may be written before the server's
+		// alert is read; the alert then arrives on the first read.
+		_, err = c.Read(make([]byte, 1))
+		_ = c.Close()
+	}
+	require.Error(t, err)
+	assert.Equal(t, netstack.ClassTLSAlert, netstack.Classify(err), "%v", err)
+	_, ok := netstack.AlertOf(err)
+	assert.True(t, ok)
 }
