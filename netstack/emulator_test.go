@@ -262,10 +262,12 @@ func TestResolutionAndConnectFailures(t *testing.T) {
 	_, err = b.stack.DialTLS(t.Context(), testHost, 1883, cfg)
 	assert.Equal(t, netstack.ClassConnRefused, netstack.Classify(err), "%v", err)
 
-	addrs, err := b.stack.Resolver().Lookup(t.Context(), "global.azure-devices-provisioning.net")
+	addrs, err := b.stack.Lookup(t.Context(), "global.azure-devices-provisioning.net")
 	require.NoError(t, err)
 	require.NotEmpty(t, addrs)
 	assert.Equal(t, "127.0.0.1", addrs[0].String())
+	_, err = b.stack.Lookup(t.Context(), "nohub.example.org")
+	assert.Equal(t, netstack.ClassNameNotFound, netstack.Classify(err))
 }
 
 func TestConnackRefusalCarriesTheCode(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/eclipse/paho.mqtt.golang/packets"
 )
@@ -154,14 +155,14 @@ func (e *WebSocketUpgradeError) Error() string {
 // flags the anchor as expired.
 type ExpiredAnchorError struct {
 	Anchor *x509.Certificate
-	Now    string // the device clock, RFC 3339
-	Err    error  // Go's verification error
+	Now    time.Time // the device clock
+	Err    error     // Go's verification error
 }
 
 func (e *ExpiredAnchorError) Error() string {
 	return fmt.Sprintf("x509: trust anchor %q valid %s to %s is not valid at the device time %s",
 		e.Anchor.Subject.CommonName, e.Anchor.NotBefore.UTC().Format("2006-01-02"),
-		e.Anchor.NotAfter.UTC().Format("2006-01-02"), e.Now)
+		e.Anchor.NotAfter.UTC().Format("2006-01-02"), e.Now.UTC().Format(time.RFC3339))
 }
 
 func (e *ExpiredAnchorError) Unwrap() error { return e.Err }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -251,7 +252,7 @@ func (c *ClientTLS) explain(err error, peer []*x509.Certificate) error {
 	if errors.As(err, &ce) && ce.Reason == x509.Expired && ce.Cert != nil {
 		for _, a := range c.Anchors {
 			if a.Equal(ce.Cert) && !now.Before(a.NotBefore) {
-				return &ExpiredAnchorError{Anchor: a, Now: now.UTC().Format(time.RFC3339), Err: err}
+				return &ExpiredAnchorError{Anchor: a, Now: now, Err: err}
 			}
 		}
 		if now.Before(ce.Cert.NotBefore) {
@@ -272,7 +273,7 @@ func (c *ClientTLS) explain(err error, peer []*x509.Certificate) error {
 		}
 		for _, p := range peer {
 			if p.CheckSignatureFrom(a) == nil || p.Equal(a) {
-				return &ExpiredAnchorError{Anchor: a, Now: now.UTC().Format(time.RFC3339), Err: err}
+				return &ExpiredAnchorError{Anchor: a, Now: now, Err: err}
 			}
 		}
 	}
@@ -313,6 +314,16 @@ func (s *Stack) DialTLS(ctx context.Context, host string, port int, cfg TLSConfi
 		return nil, &Error{Op: "tls-handshake", Host: host, Class: Classify(err), Err: err}
 	}
 	return &TLSConn{Conn: tc, Client: client}, nil
+}
+
+// Lookup answers getaddrinfo for host (`#XGETADDRINFO`); a failure is an
+// *Error whose Err is a *DNSError.
+func (s *Stack) Lookup(ctx context.Context, host string) ([]netip.Addr, error) {
+	addrs, err := s.resolver.Lookup(ctx, host)
+	if err != nil {
+		return nil, &Error{Op: "resolve", Host: host, Class: Classify(err), Err: err}
+	}
+	return addrs, nil
 }
 
 // DialTCP resolves host and opens a TCP connection to the logical port.
