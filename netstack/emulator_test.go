@@ -389,3 +389,22 @@ func TestMismatchedClientKeyIsAnAlert(t *testing.T) {
 	_, ok := netstack.AlertOf(err)
 	assert.True(t, ok)
 }
+
+// A device without a client certificate that omits `iothub-no-client-cert`
+// on 443 is dropped before the upgrade is answered, as the real hub's
+// renegotiation drops it (FAILURE-CASES WS1; hub package doc).
+func TestWebSocketWithoutNoClientCertQueryIsDropped(t *testing.T) {
+	now := afterMigration
+	e := startHub(t, now)
+	b := newBoard(t, e, now)
+	b.put(t, primary, 0, realRoot(t, pki.DigiCertGlobalRootG2))
+	id := "sas-no-query"
+	user, pass := sasDevice(t, e, id, now)
+	_, err := b.stack.MQTTConnect(t.Context(), netstack.MQTTOptions{
+		Host: testHost, Transport: netstack.TransportWebSocket, ClientID: id, Username: user, Password: pass,
+		TLS: netstack.TLSConfig{SecTags: []uint32{primary}},
+	})
+	require.Error(t, err)
+	assert.Equal(t, netstack.ClassPeerClosed, netstack.Classify(err), "%v", err)
+	require.Eventually(t, func() bool { return hasCheck(e, hub.CheckRenegotiation) }, 10*time.Second, 10*time.Millisecond)
+}

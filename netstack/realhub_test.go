@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"net"
+	"os"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -72,4 +73,27 @@ func TestEmulatedConfigurationMapsRealRoots(t *testing.T) {
 	assert.True(t, c.Anchors[0].Equal(standIn.Cert))
 	require.Len(t, c.Mappings, 1)
 	assert.Equal(t, pki.ThumbprintSHA256(standIn.Cert), c.Mappings[0].StandInSHA256)
+}
+
+// The real PEMs in testdata are the ones Debian ships (checked when the
+// package is installed on the machine; skipped otherwise).
+func TestTestdataRootsMatchDebian(t *testing.T) {
+	for name, file := range map[pki.RootName]string{
+		pki.DigiCertGlobalRootG2:    "DigiCert_Global_Root_G2.crt",
+		pki.BaltimoreCyberTrustRoot: "Baltimore_CyberTrust_Root.crt",
+	} {
+		deb, err := os.ReadFile("/usr/share/ca-certificates/mozilla/" + file)
+		if errors.Is(err, os.ErrNotExist) {
+			t.Skip("Debian ca-certificates not installed")
+		}
+		require.NoError(t, err)
+		want, err := pki.ParseCertsPEM(deb)
+		require.NoError(t, err)
+		got, err := pki.ParseCertsPEM(realRoot(t, name))
+		require.NoError(t, err)
+		assert.True(t, want[0].Equal(got[0]), "%s differs from Debian's", name)
+		rn, ok := pki.LookupRealRoot(want[0])
+		assert.True(t, ok)
+		assert.Equal(t, name, rn)
+	}
 }
