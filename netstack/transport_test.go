@@ -2,6 +2,7 @@ package netstack_test
 
 import (
 	"context"
+	"io"
 	"net"
 	"testing"
 	"time"
@@ -49,13 +50,19 @@ func TestNonTLSPeers(t *testing.T) {
 	t.Run("HTTP answer is not TLS", func(t *testing.T) {
 		addr := peer(t, func(c net.Conn) {
 			_, _ = c.Write([]byte("HTTP/1.1 400 Bad Request\r\n\r\n"))
-			_, _ = c.Read(make([]byte, 1))
+			_, _ = io.Copy(io.Discard, c) // until the device hangs up: no reset races the answer
 		})
 		_, err := stackTo(t, addr).DialTLS(t.Context(), testHost, netstack.PortMQTT, cfg)
 		assert.Equal(t, netstack.ClassTLSProtocol, netstack.Classify(err), "%v", err)
 	})
 	t.Run("closed before the handshake", func(t *testing.T) {
-		addr := peer(t, func(c net.Conn) {})
+		addr := peer(t, func(c net.Conn) {
+			// FIN without reading: the client's hello stays unread, but
+			// half-closing (not closing) avoids a reset, so the device
+			// sees the orderly close it would see from a dropping server.
+			_ = c.(*net.TCPConn).CloseWrite()
+			_, _ = io.Copy(io.Discard, c)
+		})
 		_, err := stackTo(t, addr).DialTLS(t.Context(), testHost, netstack.PortMQTT, cfg)
 		assert.Equal(t, netstack.ClassPeerClosed, netstack.Classify(err), "%v", err)
 	})
