@@ -20,7 +20,7 @@ import (
 // plain Go TLS + paho client with a prepared root pool, to the same
 // in-process hub in the same run.
 //
-//	go test -run '^$' -bench MQTTConnect -benchtime 200x -count 5 ./netstack/
+//	go test -run '^$' -bench MQTTConnect -benchtime 300x -count 3 ./netstack/
 func BenchmarkMQTTConnect(b *testing.B) {
 	now := time.Now()
 	e := startHub(b, now)
