@@ -13,7 +13,7 @@ import (
 // Fleet is many boards served by one process. They share one port watcher,
 // so a fleet costs one inotify instance and one goroutine for all its ports.
 type Fleet struct {
-	Boards  []*Board // in the order of the configs
+	Boards []*Board // in the order of the configs
 }
 
 // openParallel bounds boards opened at once: opening a new board is mostly

@@ -178,4 +178,3 @@ func TestFleetBoardsShareOneWatcher(t *testing.T) {
 	runFleet(t, fleetConfigs(t.TempDir(), 200))
 	assert.Equal(t, before+1, countInotify())
 }
-

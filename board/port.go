@@ -119,4 +119,6 @@ func (c *Catalog) Cleanup(stateDir string) ([]Cleaned, error) {
 }
 
 // removeStale is interim until ptyport.RemoveStale lands.
-func removeStale(path string) (bool, error) { return false, fmt.Errorf("cleanup of %s: not available yet", path) }
+func removeStale(path string) (bool, error) {
+	return false, fmt.Errorf("cleanup of %s: not available yet", path)
+}

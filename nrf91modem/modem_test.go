@@ -20,9 +20,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/modemsim/modemsim/atparser"
-	"github.com/modemsim/modemsim/persona/athost"
 	"github.com/modemsim/modemsim/credstore"
 	"github.com/modemsim/modemsim/modemkey"
+	"github.com/modemsim/modemsim/persona/athost"
 )
 
 type testModem struct {
