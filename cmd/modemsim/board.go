@@ -29,7 +29,7 @@ func runBoard(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	name := fs.String("board", "", "board name: its state lives in <state>/<board> (default: the kind's name)")
 	kind := fs.String("kind", "", "kind of hardware: "+strings.Join(cat.Kinds(), ", ")+" (default: what the state holds, else nrf91)")
 	persona := fs.String("persona", "", "firmware to flash (default: what was flashed last, else the kind's default)")
-	link := fs.String("link", "", "stable symlink to the pty (default tty<KIND>, e.g. ttyNRF91; \"-\" for none)")
+	link := fs.String("link", "", "stable symlink to the pty (default tty<KIND>, e.g. ttyNRF91; \"\" for none)")
 	devNode := fs.String("device-node", "", "also expose the port as this device node, e.g. /dev/ttyACM99 (root; for nrfcredstore 2.x)")
 	transcriptPath := fs.String("transcript", "", "append every byte in each direction, timestamped, to this file")
 	configPath := fs.String("config", "", "board settings file (JSON): model, imei, device_uuid, firmware, terminator, …")
@@ -45,12 +45,22 @@ func runBoard(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usagef(fs, "%v", err)
 	}
 	if *fleetPath != "" {
-		if *name != "" || *kind != "" || *persona != "" || *link != "" || *devNode != "" || *configPath != "" || *model != "" || *transcriptPath != "" {
+		if *name != "" || *kind != "" || *persona != "" || explicitFlag(fs, "link") || *devNode != "" || *configPath != "" || *model != "" || *transcriptPath != "" {
 			return usagef(fs, "-c takes the boards from the fleet file: --board, --kind, --persona, --link, --device-node, --config, --model and --transcript go in the file")
 		}
 		return runFleet(ctx, cat, *fleetPath, *state, explicitFlag(fs, "state"), *changeID, logger, stdout)
 	}
 
+	if *kind != "" {
+		if _, err := cat.Kind(*kind); err != nil {
+			return usagef(fs, "%v", err)
+		}
+	}
+	if *persona != "" {
+		if _, err := cat.Persona(cmpOr(*kind, board.KindNRF91), *persona); err != nil {
+			return usagef(fs, "%v", err)
+		}
+	}
 	cfg := board.Config{Kind: *kind, Persona: *persona, AllowIdentityChange: *changeID, Logger: logger}
 	if *configPath != "" {
 		if cfg.Hardware, cfg.Firmware, err = readSettings(cat, *configPath, *kind); err != nil {
@@ -63,20 +73,14 @@ func runBoard(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		cfg.Hardware["model"] = *model
 	}
-	kindName := *kind
-	if kindName == "" {
-		kindName = board.KindNRF91
-	}
+	kindName := cmpOr(*kind, board.KindNRF91)
 	if *name == "" {
 		*name = kindName
 	}
 	cfg.Dir = filepath.Join(*state, *name)
 	cfg.Port.Link = *link
-	switch *link {
-	case "":
+	if !explicitFlag(fs, "link") {
 		cfg.Port.Link = "tty" + strings.ToUpper(kindName)
-	case "-":
-		cfg.Port.Link = ""
 	}
 	cfg.Port.DeviceNode = *devNode
 	if *transcriptPath != "" {
@@ -95,6 +99,13 @@ func runBoard(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer b.Close()
 	printBoard(stdout, b, cfg.Port)
 	return b.Run(ctx)
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 // explicitFlag reports whether the command line set the flag.
@@ -196,6 +207,9 @@ func runFleet(ctx context.Context, cat *board.Catalog, path, state string, state
 			cfg.Credentials = append(cfg.Credentials, board.Credential{Tag: c.Tag, Type: c.Type, Content: c.Content})
 		}
 		if s.Transcript != "" && s.Transcript != fleet.TranscriptMemory {
+			if err := os.MkdirAll(filepath.Dir(s.Transcript), 0o755); err != nil {
+				return fmt.Errorf("board %s: transcript: %w", s.Name, err)
+			}
 			f, err := os.OpenFile(s.Transcript, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 			if err != nil {
 				return fmt.Errorf("board %s: transcript: %w", s.Name, err)

@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -42,6 +43,16 @@ func TestMain(m *testing.M) {
 type child struct {
 	cmd  *exec.Cmd
 	port string
+
+	mu  sync.Mutex
+	out []string // what the simulator printed after its first line
+}
+
+// printed is everything the simulator printed after its first line so far.
+func (c *child) printed() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return strings.Join(c.out, "\n")
 }
 
 var portLine = regexp.MustCompile(`on (/dev/pts/\d+)`)
@@ -60,11 +71,15 @@ func startSimulator(t *testing.T, state string, extra ...string) *child {
 	require.True(t, lines.Scan(), "simulator printed nothing")
 	m := portLine.FindStringSubmatch(lines.Text())
 	require.NotNil(t, m, "first line %q names no port", lines.Text())
+	c := &child{cmd: cmd, port: m[1]}
 	go func() {
 		for lines.Scan() {
+			c.mu.Lock()
+			c.out = append(c.out, lines.Text())
+			c.mu.Unlock()
 		}
 	}()
-	return &child{cmd: cmd, port: m[1]}
+	return c
 }
 
 func (c *child) stop(t *testing.T, sig syscall.Signal) {
@@ -353,4 +368,109 @@ func TestBuildVersion(t *testing.T) {
 			assert.Equal(t, tc.want, buildVersion(tc.info, tc.ok))
 		})
 	}
+}
+
+func TestRunRefusesUnknownKindAndPersona(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--kind", "esp32"}, `modemsim run: unknown board kind "esp32" (valid: nrf91)`},
+		{[]string{"--persona", "zephyr_shell"}, `modemsim run: nrf91 cannot run persona "zephyr_shell" (valid: at_client)`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.want, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := report(&stderr, run(context.Background(), append([]string{"run", "--state", t.TempDir()}, tc.args...), &stdout, &stderr))
+			assert.Equal(t, exitUsage, code)
+			assert.Equal(t, tc.want+"\nRun 'modemsim run --help' for usage.\n", stderr.String())
+		})
+	}
+}
+
+func TestRunRefusesToChangeAnIdentitySilently(t *testing.T) {
+	state := t.TempDir()
+	c := startSimulator(t, state)
+	require.NoError(t, c.cmd.Process.Signal(syscall.SIGTERM))
+	require.NoError(t, c.cmd.Wait())
+
+	var stdout, stderr bytes.Buffer
+	code := report(&stderr, run(context.Background(), []string{"run", "--state", state, "--link", "", "--model", "nrf9160"}, &stdout, &stderr))
+	assert.Equal(t, exitFailure, code)
+	assert.Contains(t, stderr.String(), `would change model "nrf9151" → "nrf9160"`)
+	assert.Contains(t, stderr.String(), "--change-identity")
+	assert.Equal(t, 1, strings.Count(stderr.String(), "\n"), "one line: %s", stderr.String())
+
+	c = startSimulator(t, state, "--model", "nrf9160", "--change-identity")
+	assert.Eventually(t, func() bool {
+		return strings.Contains(c.printed(), `identity changed: model "nrf9151" → "nrf9160"`)
+	}, 5*time.Second, 10*time.Millisecond, c.printed())
+}
+
+// TestFleetFileAndBoards runs the example fleet file (3 boards with their own
+// identities and a template of 100 more) and lists them with `boards`.
+func TestFleetFileAndBoards(t *testing.T) {
+	work := t.TempDir()
+	copyTree(t, "../../fleet/testdata", work)
+	cmd := exec.Command(os.Args[0], "run", "-c", "fleet.yaml")
+	cmd.Dir = work
+	cmd.Env = append(os.Environ(), runMainEnv+"=1")
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	cmd.Stderr = os.Stderr
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	lines := bufio.NewScanner(out)
+	var printed []string
+	for lines.Scan() {
+		printed = append(printed, lines.Text())
+		if strings.Contains(lines.Text(), "boards serving") {
+			break
+		}
+	}
+	require.NotEmpty(t, printed)
+	assert.Equal(t, "103 boards serving (Ctrl-C to stop)", printed[len(printed)-1])
+	assert.Len(t, printed, 105, "a header, one line a board, the summary")
+
+	// alpha answers with the identity the file gave it.
+	link := filepath.Join(work, "ttyALPHA")
+	s, err := hosttool.OpenSerial(link)
+	require.NoError(t, err)
+	got, err := s.Exchange(context.Background(), "AT+CGSN", 3*time.Second)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"352656100367872", "OK"}, got)
+	require.NoError(t, s.Close())
+
+	var stdout, stderr bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"boards", "--state", filepath.Join(work, "state")}, &stdout, &stderr))
+	table := stdout.String()
+	assert.Equal(t, 104, strings.Count(table, "\n"), table)
+	assert.Regexp(t, `(?m)^alpha\s+nrf91\s+at_client\s+IMEI 352656100367872\s+5\s+running \(pid \d+\)$`, table)
+	assert.Regexp(t, `(?m)^bravo\s+nrf91\s+at_client\s+IMEI 352656101234568\s+`, table)
+	assert.Regexp(t, `(?m)^fleet-100\s+nrf91\s+at_client\s+IMEI \d{15}\s+4\s+running`, table)
+
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	require.NoError(t, cmd.Wait())
+	stdout.Reset()
+	require.NoError(t, run(context.Background(), []string{"boards", "--state", filepath.Join(work, "state"), "--slots"}, &stdout, &stderr))
+	assert.Regexp(t, `(?m)^alpha\s+.*\s+stopped$`, stdout.String())
+	assert.Regexp(t, `(?m)^  16842753,0\s+[0-9A-F]{64}`, stdout.String())
+}
+
+func copyTree(t *testing.T, from, to string) {
+	t.Helper()
+	require.NoError(t, filepath.WalkDir(from, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(from, path)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(to, rel), 0o755)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(to, rel), data, 0o644)
+	}))
 }
