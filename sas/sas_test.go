@@ -93,6 +93,8 @@ func TestParse(t *testing.T) {
 		{name: "bad base64", in: "SharedAccessSignature sr=h&sig=A!AA&se=10", wantErr: `"sig" is not base64`},
 		{name: "unescaped plus", in: "SharedAccessSignature sr=h&sig=AA+A&se=10", wantErr: "unescaped '+'"},
 		{name: "empty sig", in: "SharedAccessSignature sr=h&sig=&se=10", wantErr: `empty "sig"`},
+		{name: "sig only CR (fuzz crasher)", in: "SharedAccessSignature sr=0&sig=\r&se=0", wantErr: `decodes to no signature bytes`},
+		{name: "sig only escaped CRLF", in: "SharedAccessSignature sr=h&sig=%0D%0A&se=10", wantErr: `decodes to no signature bytes`},
 		{name: "se not int", in: "SharedAccessSignature sr=h&sig=AAAA&se=soon", wantErr: "epoch seconds"},
 		{name: "se negative", in: "SharedAccessSignature sr=h&sig=AAAA&se=-1", wantErr: "epoch seconds"},
 		{name: "se plus", in: "SharedAccessSignature sr=h&sig=AAAA&se=+1", wantErr: "epoch seconds"},
