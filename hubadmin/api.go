@@ -135,6 +135,11 @@ const DefaultMethodTimeout = 30 * time.Second
 // (az iot hub generate-sas-token --duration default: 3600 s) [I].
 const DefaultSASTTL = time.Hour
 
+// MaxSASTTL bounds GET /sas-token's ttl. The service documents no limit;
+// ten years keeps expiry arithmetic far from overflow and covers every
+// lifetime a device uses [I].
+const MaxSASTTL = 10 * 365 * 24 * time.Hour
+
 // APIVersion goes into the CONNECT user name `{hub}/{device}/?api-version=…`
 // (azure-iot-hub.md §1.2 [doc D-MQTT]).
 const APIVersion = "2021-04-12"

@@ -2,11 +2,13 @@ package hubadmin
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -54,13 +56,23 @@ func FuzzHandler(f *testing.F) {
 }
 
 func FuzzParseTTL(f *testing.F) {
-	for _, s := range []string{"1h", "3600", "-1", "0", "90m", "1e9", ""} {
+	for _, s := range []string{"1h", "3600", "-1", "0", "90m", "1e9", "", "87600h", "315360000"} {
 		f.Add(s)
 	}
+	now := time.Date(2026, 11, 21, 5, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, s string) {
 		d, err := parseTTL(s)
-		if err == nil && d <= 0 {
+		if err != nil {
+			if !errors.Is(err, errBadRequest) {
+				t.Fatalf("parseTTL(%q) error %v is not a bad request", s, err)
+			}
+			return
+		}
+		if d <= 0 || d > MaxSASTTL {
 			t.Fatalf("parseTTL(%q) = %v without error", s, d)
+		}
+		if !now.Add(d).After(now) {
+			t.Fatalf("parseTTL(%q) = %v: expiry is not after now", s, d)
 		}
 	})
 }

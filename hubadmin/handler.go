@@ -338,14 +338,30 @@ func (h *handler) sasToken(r *http.Request) (int, any, error) {
 		ClientID: id, Username: host + "/" + id + "/?api-version=" + APIVersion}, nil
 }
 
-// parseTTL takes a Go duration ("1h", "90m") or whole seconds ("3600", as az --duration).
+// parseTTL takes a Go duration ("1h", "90m") or whole seconds ("3600", as
+// az --duration), positive and at most MaxSASTTL: beyond that now+ttl
+// overflows and the token's se would lie in the past.
 func parseTTL(s string) (time.Duration, error) {
-	if n, err := strconv.Atoi(s); err == nil && n > 0 {
+	bad := func(why string) error {
+		return fmt.Errorf("%w: ttl %q: %s (want a positive duration such as 1h, or seconds, at most %s)", errBadRequest, s, why, MaxSASTTL)
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		if n <= 0 {
+			return 0, bad("not positive")
+		}
+		if n > int64(MaxSASTTL/time.Second) {
+			return 0, bad("too long")
+		}
 		return time.Duration(n) * time.Second, nil
 	}
 	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("%w: ttl %q (want a positive duration such as 1h or seconds)", errBadRequest, s)
+	switch {
+	case err != nil:
+		return 0, bad("not a duration")
+	case d <= 0:
+		return 0, bad("not positive")
+	case d > MaxSASTTL:
+		return 0, bad("too long")
 	}
 	return d, nil
 }
