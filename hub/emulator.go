@@ -68,7 +68,7 @@ func New(dir string, opts ...Option) (*Emulator, error) {
 	dopts := append([]dps.Option{dps.WithLogger(cfg.log), dps.WithClock(cfg.clock)}, cfg.dpsOpts...)
 	d, err := dps.New(filepath.Join(dir, "dps"), svc, dopts...)
 	if err != nil {
-		return nil, fmt.Errorf("hub: dps: %w", err)
+		return nil, errors.Join(fmt.Errorf("hub: %w", err), svc.Close())
 	}
 	return &Emulator{Service: svc, cfg: cfg, pki: p, dps: d, stls: newServerTLS(cfg, p), done: make(chan struct{})}, nil
 }

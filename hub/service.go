@@ -18,6 +18,7 @@ import (
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
 
+	"github.com/modemsim/modemsim/atomicfile"
 	"github.com/modemsim/modemsim/quota"
 	"github.com/modemsim/modemsim/sas"
 )
@@ -89,7 +90,8 @@ type devState struct {
 // Service is the emulated IoT Hub: an MQTT server with hooks, the
 // registry, twin, methods, C2D and telemetry.
 type Service struct {
-	cfg *config
+	cfg  *config
+	lock *atomicfile.DirLock // the registry directory, held until Close
 	// twinQuota throttles twin requests (WithTwinRateLimit).
 	twinQuota *quota.Bucket
 	reg       *registry
@@ -115,12 +117,18 @@ func NewService(dir string, opts ...Option) (*Service, error) {
 }
 
 func newService(dir string, cfg *config) (*Service, error) {
+	lock, err := claimDir(dir, cfg.log)
+	if err != nil {
+		return nil, err
+	}
 	reg, err := openRegistry(dir)
 	if err != nil {
+		_ = lock.Release()
 		return nil, err
 	}
 	s := &Service{
 		cfg:       cfg,
+		lock:      lock,
 		reg:       reg,
 		rec:       newRecorder(cfg.log, cfg.reasonSink, cfg.maxRecords),
 		twinQuota: quota.New(cfg.twinLimit, cfg.twinWindow),
@@ -130,9 +138,33 @@ func newService(dir string, cfg *config) (*Service, error) {
 	}
 	s.srv = NewMQTTServer(cfg.log)
 	if err := s.srv.AddHook(&hook{s: s}, nil); err != nil {
+		_ = lock.Release()
 		return nil, fmt.Errorf("hub: add hook: %w", err)
 	}
 	return s, nil
+}
+
+// claimDir locks the registry directory, so a second emulator on the same
+// state fails at once instead of overwriting this one's devices, and,
+// holding it, removes what interrupted writes left behind (copies of
+// device keys).
+func claimDir(dir string, log *slog.Logger) (*atomicfile.DirLock, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("hub: state dir: %w", err)
+	}
+	lock, err := atomicfile.Lock(dir)
+	if err != nil {
+		return nil, fmt.Errorf("hub: state: %w", err)
+	}
+	removed, err := atomicfile.RemoveTemps(dir, 0)
+	if err != nil {
+		_ = lock.Release()
+		return nil, fmt.Errorf("hub: state: %w", err)
+	}
+	if len(removed) > 0 {
+		log.Info("hub: removed leftovers of interrupted writes", "dir", dir, "files", removed)
+	}
+	return lock, nil
 }
 
 // NewMQTTServer returns a mochi server with the hub's capabilities and no
@@ -632,7 +664,11 @@ func (s *Service) Close() error {
 		}
 	}
 	s.mu.Unlock()
-	return s.srv.Close()
+	err := s.srv.Close()
+	// Registry writes run under reg.mu; taking it waits for one in progress.
+	s.reg.mu.Lock()
+	defer s.reg.mu.Unlock()
+	return errors.Join(err, s.lock.Release())
 }
 
 // hook connects mochi's events to the Service.
