@@ -164,6 +164,8 @@ func runHubServe(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	tls13 := fs.Bool("tls13", false, "also accept TLS 1.3 (new-style hubs); classic hub names are TLS 1.2 only")
 	twinLimit := fs.Int("twin-rate-limit", 0, "answer twin requests beyond this many per second with 429 (0: unlimited)")
 	dpsLimit := fs.Int("dps-rate-limit", 0, "answer DPS registration requests beyond this many per second with 429 and retry-after (0: unlimited)")
+	connectTimeout := fs.Duration("connect-timeout", hub.DefaultConnectTimeout, "close a connection that has not sent CONNECT this long after the TCP accept (TLS handshake and WebSocket upgrade included)")
+	maxPending := fs.Int("max-pending-connections", hub.DefaultMaxPendingConnections, "at most this many connections may wait for their CONNECT; more are closed at accept (0: no bound)")
 	var extra stringList
 	fs.Var(&extra, "extra-host", "extra name or IP in the server certificates (repeatable); localhost and 127.0.0.1 are always there")
 	logLevel := fs.String("log-level", "warn", "log level: debug, info, warn, error")
@@ -210,6 +212,7 @@ func runHubServe(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		hub.WithDPSOptions(dps.WithReasonSink(dpsReasons.Record), dps.WithRegistrationRateLimit(*dpsLimit, time.Second)),
 		hub.WithRenegotiationGate(*renegGate), hub.WithLegacyCipherSuites(*legacy), hub.WithTLS13(*tls13),
 		hub.WithTwinRateLimit(*twinLimit, time.Second),
+		hub.WithConnectTimeout(*connectTimeout), hub.WithMaxPendingConnections(*maxPending),
 	}
 	if hubRoot != "" {
 		opts = append(opts, hub.WithRoot(hubRoot))
