@@ -65,8 +65,30 @@ func TestSilentConnectionsClosedWithinDeadline(t *testing.T) {
 		dialed time.Time
 		conn   net.Conn
 		ws     *websocket.Conn
+		lived  time.Duration // until the server closed it
+	}
+	// Each client waits for the server to close its connection from the
+	// moment it is dialed.
+	wait := func(c *client, i int) {
+		if c.ws != nil {
+			_ = c.ws.SetReadDeadline(time.Now().Add(4 * (timeout + slack)))
+			_, _, err := c.ws.ReadMessage()
+			c.lived = time.Since(c.dialed)
+			assert.Error(t, err)
+			_ = c.ws.Close()
+			return
+		}
+		_ = c.conn.SetReadDeadline(time.Now().Add(4 * (timeout + slack)))
+		n, err := c.conn.Read(make([]byte, 64))
+		c.lived = time.Since(c.dialed)
+		assert.Zero(t, n, "%s: the server sent bytes", c.kind)
+		var ne net.Error
+		if assert.Error(t, err) && assert.Falsef(t, errorsAs(err, &ne) && ne.Timeout(), "%s client %d: still open", c.kind, i) {
+			_ = c.conn.Close()
+		}
 	}
 	var clients []*client
+	var wg sync.WaitGroup
 	for _, p := range plan {
 		for range p.n {
 			c := &client{kind: p.kind, dialed: time.Now()}
@@ -92,38 +114,14 @@ func TestSilentConnectionsClosedWithinDeadline(t *testing.T) {
 			}
 			require.NoError(t, err, "%s client %d", p.kind, len(clients))
 			clients = append(clients, c)
+			wg.Add(1)
+			go func(i int) { defer wg.Done(); wait(c, i) }(len(clients) - 1)
 		}
-	}
-
-	// Each client waits for the server to close its connection.
-	lived := make([]time.Duration, len(clients))
-	var wg sync.WaitGroup
-	for i, c := range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if c.ws != nil {
-				_ = c.ws.SetReadDeadline(time.Now().Add(4 * (timeout + slack)))
-				_, _, err := c.ws.ReadMessage()
-				lived[i] = time.Since(c.dialed)
-				assert.Error(t, err)
-				_ = c.ws.Close()
-				return
-			}
-			_ = c.conn.SetReadDeadline(time.Now().Add(4 * (timeout + slack)))
-			n, err := c.conn.Read(make([]byte, 64))
-			lived[i] = time.Since(c.dialed)
-			assert.Zero(t, n, "%s: the server sent bytes", c.kind)
-			var ne net.Error
-			if assert.Error(t, err) && assert.Falsef(t, errorsAs(err, &ne) && ne.Timeout(), "%s client %d: still open", c.kind, i) {
-				_ = c.conn.Close()
-			}
-		}()
 	}
 	wg.Wait()
 	for i, c := range clients {
-		assert.GreaterOrEqual(t, lived[i], timeout-100*time.Millisecond, "%s client %d closed before the deadline", c.kind, i)
-		assert.LessOrEqual(t, lived[i], timeout+slack, "%s client %d closed late", c.kind, i)
+		assert.GreaterOrEqual(t, c.lived, timeout-100*time.Millisecond, "%s client %d closed before the deadline", c.kind, i)
+		assert.LessOrEqual(t, c.lived, timeout+slack, "%s client %d closed late", c.kind, i)
 	}
 	assert.Equal(t, len(clients), countReasons(h, CheckConnectTimeout), "one connect-timeout reason per connection")
 	assert.Zero(t, countReasons(h, CheckTLSHandshake), "closing a handshake is not a handshake failure")

@@ -45,6 +45,9 @@ type Emulator struct {
 	started bool
 	closed  bool
 	done    chan struct{}
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // WithDPSOptions passes options to the DPS service (logger and clock are
@@ -180,13 +183,17 @@ func (e *Emulator) WebSocketAddr() string {
 	return e.wsL.Address()
 }
 
-// Close stops listeners, connections and the DPS service.
+// Close stops listeners, connections and the DPS service and releases the
+// state. Every call, concurrent ones included (the context's watcher may
+// be closing already), returns only once that is done, so a reopen of the
+// same directory right after Close succeeds.
 func (e *Emulator) Close() error {
+	e.closeOnce.Do(func() { e.closeErr = e.close() })
+	return e.closeErr
+}
+
+func (e *Emulator) close() error {
 	e.mu.Lock()
-	if e.closed {
-		e.mu.Unlock()
-		return nil
-	}
 	e.closed = true
 	close(e.done)
 	mqttL, wsL := e.mqttL, e.wsL

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -96,4 +97,21 @@ func TestLeftoversRemovedOnOpen(t *testing.T) {
 		assert.NoFileExists(t, p)
 	}
 	assert.FileExists(t, filepath.Join(dir, "hub", "registry.json"))
+}
+
+// Ending the context closes the emulator in another goroutine; a Close
+// that returns while that one is still releasing the state would make the
+// next open fail (the d4_keygen-style race of issue 7, in the hub).
+func TestCloseWaitsForTheContextsClose(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for i := range 20 {
+		e, err := New(dir, WithPKI(testPKI(t)), WithMQTTAddr("127.0.0.1:0"), WithWebSocketAddr(""))
+		require.NoError(t, err, "reopen %d", i)
+		ctx, cancel := context.WithCancel(t.Context())
+		require.NoError(t, e.Start(ctx))
+		cancel()
+		<-e.done // the watcher has begun closing
+		require.NoError(t, e.Close())
+	}
 }

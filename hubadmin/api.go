@@ -14,7 +14,11 @@
 // and failed proofs of possession, 409 for a resource that exists, 504 for a
 // direct method the device did not answer in time.
 //
-// The API has no authentication: it is meant for 127.0.0.1 only.
+// Only its owner may drive it: the handler accepts loopback Host names
+// and configured ones (WithAllowedHosts), refuses cross-origin writes and
+// bodies that are not JSON, and with WithToken requires a token on every
+// request, which is how `modemsim hub serve` serves an address that is not
+// loopback (see guard.go).
 package hubadmin
 
 import (

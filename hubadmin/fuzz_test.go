@@ -43,7 +43,8 @@ func FuzzHandler(f *testing.F) {
 		r := routes[int(route)%len(routes)]
 		path := strings.Replace(r.path, "%s", url.PathEscape(id), 1)
 		path = strings.Replace(path, "%s", url.QueryEscape(arg), 1)
-		req := httptest.NewRequestWithContext(t.Context(), r.method, "http://admin"+path, strings.NewReader(body))
+		req := httptest.NewRequestWithContext(t.Context(), r.method, "http://localhost"+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, req)
 		if w.Code >= 500 {

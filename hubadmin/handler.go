@@ -52,11 +52,13 @@ type handler struct {
 	log        *slog.Logger
 	now        func() time.Time
 	dpsReasons *DPSReasons
+	hosts      map[string]bool // WithAllowedHosts, lower case
+	token      string          // WithToken
 }
 
 // NewHandler returns the admin API of e.
 func NewHandler(e *hub.Emulator, opts ...Option) http.Handler {
-	h := &handler{e: e, log: slog.New(slog.DiscardHandler), now: time.Now}
+	h := &handler{e: e, log: slog.New(slog.DiscardHandler), now: time.Now, hosts: map[string]bool{}}
 	for _, o := range opts {
 		o(h)
 	}
@@ -109,7 +111,7 @@ func NewHandler(e *hub.Emulator, opts ...Option) http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, errorBody{Error: "no such resource: " + r.Method + " " + r.URL.Path})
 	})
-	return mux
+	return h.guard(mux)
 }
 
 // wrap turns (status, body, error) into a JSON answer.

@@ -83,6 +83,9 @@ func (f *fixture) call(t *testing.T, method, path, body string) (int, string) {
 	}
 	req, err := http.NewRequestWithContext(t.Context(), method, f.srv.URL+path, r)
 	require.NoError(t, err)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := f.srv.Client().Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
