@@ -213,6 +213,9 @@ type Service struct {
 	ops      map[string]*operation
 	// regQuota throttles registration requests (WithRegistrationRateLimit).
 	regQuota *quota.Bucket
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // session is one device connection that passed CONNECT.
@@ -313,13 +316,17 @@ func (s *Service) Server() *mqtt.Server { return s.server }
 func (s *Service) IDScope() string { return s.opts.idScope }
 
 // Close stops the server and cancels pending Assigner calls.
+// Idempotent; every call returns once the state directory is released.
 func (s *Service) Close() error {
-	s.cancel()
-	err := s.server.Close()
-	// Writes run under s.mu; taking it waits for one in progress.
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return errors.Join(err, s.lock.Release())
+	s.closeOnce.Do(func() {
+		s.cancel()
+		err := s.server.Close()
+		// Writes run under s.mu; taking it waits for one in progress.
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.closeErr = errors.Join(err, s.lock.Release())
+	})
+	return s.closeErr
 }
 
 // peerCertificates returns the client chain of a TLS connection (or of a
@@ -360,7 +367,7 @@ func (s *Service) connect(cl *mqtt.Client, pk packets.Packet) (*session, packets
 		msg  string
 	)
 	s.mu.Lock()
-	if pk.Connect.PasswordFlag && len(pk.Connect.Password) > 0 {
+	if hasPassword(pk) {
 		att, ref = s.attestSAS(id, string(pk.Connect.Password))
 		mode, code, msg = s.opts.sasRejection, errCodeUnauthorized, errMsgUnauthorized
 	} else {

@@ -275,7 +275,7 @@ func (s *Service) authenticate(cl *mqtt.Client, pk packets.Packet) (authResult, 
 		r.code = s.cfg.disabledCode
 		return authResult{}, r
 	}
-	if pk.Connect.PasswordFlag && len(pk.Connect.Password) > 0 {
+	if passwordPresent(pk) {
 		exp, r := s.authSAS(d, string(pk.Connect.Password))
 		return authResult{deviceID: dev, auth: "sas", expiry: exp}, r
 	}
@@ -799,6 +799,9 @@ func (h *hook) OnSessionEstablished(cl *mqtt.Client, _ packets.Packet) {
 func (h *hook) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
 	c := h.s.connFor(cl)
 	if c == nil { // the first CONNECT, before authentication
+		if pk.FixedHeader.Type == packets.Connect {
+			pk.Connect.PasswordFlag = passwordPresent(pk)
+		}
 		if pk.FixedHeader.Type == packets.Connect && pk.ProtocolVersion != protocolLevel311 {
 			// Answered here because mochi would send a v5-only code (0x82)
 			// for e.g. "MQTT" level 3 or a bridge's 0x83 (§1.2 [obs mosquitto#953]).
@@ -899,6 +902,14 @@ func (h *hook) OnDisconnect(cl *mqtt.Client, err error, _ bool) {
 		s.flushC2D(c.deviceID)
 	}
 	s.cfg.log.Info("hub: device disconnected", "device", c.deviceID, "remote", cl.Net.Remote, "error", err)
+}
+
+// passwordPresent: MQTT 3.1.1 allows a password of 0 bytes after the flag
+// [MQTT 3.1.1 §3.1.3.5], and some X.509 clients always set the flag. An
+// empty password is no SAS token; it is cleared before mochi's CONNECT
+// validation, which would answer 0x82, a code 3.1.1 does not have [I].
+func passwordPresent(pk packets.Packet) bool {
+	return pk.Connect.PasswordFlag && len(pk.Connect.Password) > 0
 }
 
 // isTimeout reports whether a connection ended on a read deadline, which is
