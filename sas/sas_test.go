@@ -96,6 +96,8 @@ func TestParse(t *testing.T) {
 		{name: "sig only CR (fuzz crasher)", in: "SharedAccessSignature sr=0&sig=\r&se=0", wantErr: `decodes to no signature bytes`},
 		{name: "sig only escaped CRLF", in: "SharedAccessSignature sr=h&sig=%0D%0A&se=10", wantErr: `decodes to no signature bytes`},
 		{name: "se not int", in: "SharedAccessSignature sr=h&sig=AAAA&se=soon", wantErr: "epoch seconds"},
+		{name: "se zero is epoch 0, not malformed", in: "SharedAccessSignature sr=h&sig=AAAA&se=0",
+			want: Token{Resource: "h", Signature: []byte{0, 0, 0}, Expiry: time.Unix(0, 0).UTC()}},
 		{name: "se negative", in: "SharedAccessSignature sr=h&sig=AAAA&se=-1", wantErr: "epoch seconds"},
 		{name: "se plus", in: "SharedAccessSignature sr=h&sig=AAAA&se=+1", wantErr: "epoch seconds"},
 		{name: "se empty", in: "SharedAccessSignature sr=h&sig=AAAA&se=", wantErr: "epoch seconds"},
