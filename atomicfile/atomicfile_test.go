@@ -91,6 +91,13 @@ func TestRemoveTemps(t *testing.T) {
 	}
 	assert.ElementsMatch(t, []string{"registry.json", "notes.tmp-1", LockName, ".sub.tmp-1"}, names)
 
+	// With minAge 0 the age is not looked at: a clock set back leaves
+	// leftovers "from the future", and they go too.
+	write(".registry.json.tmp-future", -time.Hour)
+	removed, err = RemoveTemps(dir, 0)
+	require.NoError(t, err)
+	assert.Equal(t, []string{".registry.json.tmp-future"}, removed)
+
 	_, err = RemoveTemps(filepath.Join(dir, "missing"), 0)
 	assert.Error(t, err)
 }
