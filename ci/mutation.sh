@@ -7,6 +7,8 @@
 #   bash ci/mutation.sh                 # the packages issue 14 measured
 #   bash ci/mutation.sh ./sas ./quota   # chosen packages
 #   WORKERS=2 THRESHOLD=90 bash ci/mutation.sh ./hub
+#   EXCLUDE='(admin|connguard|emulator|front|options|reason|registry|tlsconf)\.go$|wsconn/' \
+#     bash ci/mutation.sh ./hub          # hub auth and topics only (service.go, topics.go)
 #
 # Needs gremlins; installs v0.6.0 through the Go module proxy when missing.
 # Prints each package's summary; the per-mutant lists (LIVED lines name
@@ -29,6 +31,7 @@ for pkg in "${pkgs[@]}"; do
   out="reports/mutation/$(basename "$pkg").txt"
   args=(unleash --workers "$workers" --timeout-coefficient 5 -S lct)
   [ -n "${THRESHOLD:-}" ] && args+=(--threshold-efficacy "$THRESHOLD")
+  [ -n "${EXCLUDE:-}" ] && args+=(-E "$EXCLUDE")
   # gremlins takes a package directory; the module root must be the cwd.
   "$gremlins" "${args[@]}" "$pkg" >"$out" 2>&1
   rc=$?
