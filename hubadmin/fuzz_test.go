@@ -3,6 +3,8 @@ package hubadmin
 import (
 	"encoding/json"
 	"errors"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -74,6 +76,61 @@ func FuzzParseTTL(f *testing.F) {
 		}
 		if !now.Add(d).After(now) {
 			t.Fatalf("parseTTL(%q) = %v: expiry is not after now", s, d)
+		}
+	})
+}
+
+// FuzzAdminGuard sends arbitrary Host, Origin, Sec-Fetch-Site,
+// Content-Type and Authorization headers: a request that reaches the
+// routes names a loopback or configured host, carries the token, and has
+// a JSON body if any; no request from another origin writes.
+func FuzzAdminGuard(f *testing.F) {
+	const token = "tok"
+	h := &handler{log: slog.New(slog.DiscardHandler), hosts: map[string]bool{"hub.lan": true}, token: token}
+	reached := false
+	g := h.guard(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { reached = true }))
+	f.Add("POST", "127.0.0.1:8480", "", "", "application/json", "Bearer tok", "{}")
+	f.Add("GET", "attacker.example", "http://attacker.example", "cross-site", "", "Bearer tok", "")
+	f.Add("PUT", "[::1]:1", "http://[::1]:1", "same-origin", "application/merge-patch+json; charset=utf-8", "Basic OnRvaw==", "{}")
+	f.Add("DELETE", "hub.lan", "null", "", "text/plain", "Bearer tok", "x")
+	f.Fuzz(func(t *testing.T, method, host, origin, fetchSite, contentType, auth, body string) {
+		req, err := http.NewRequest(method, "http://localhost/devices", strings.NewReader(body))
+		if err != nil {
+			return // not a method http would send
+		}
+		req.Host = host
+		for k, v := range map[string]string{"Origin": origin, "Sec-Fetch-Site": fetchSite, "Content-Type": contentType, "Authorization": auth} {
+			if v != "" {
+				req.Header.Set(k, v)
+			}
+		}
+		reached = false
+		w := httptest.NewRecorder()
+		g.ServeHTTP(w, req)
+		if !reached {
+			if w.Code != http.StatusUnauthorized && w.Code != http.StatusForbidden && w.Code != http.StatusUnsupportedMediaType {
+				t.Fatalf("refused with %d", w.Code)
+			}
+			return
+		}
+		name := host
+		if n, _, err := net.SplitHostPort(host); err == nil {
+			name = n
+		}
+		name = strings.ToLower(strings.Trim(name, "[]"))
+		ip := net.ParseIP(name)
+		if name != "localhost" && name != "hub.lan" && (ip == nil || !ip.IsLoopback()) {
+			t.Fatalf("host %q reached the routes", host)
+		}
+		if _, pass, ok := req.BasicAuth(); (!ok || pass != token) && strings.TrimSpace(strings.TrimPrefix(auth, "Bearer ")) != token {
+			t.Fatalf("authorization %q reached the routes", auth)
+		}
+		if body != "" && !strings.Contains(strings.ToLower(contentType), "json") {
+			t.Fatalf("body of type %q reached the routes", contentType)
+		}
+		safe := method == "GET" || method == "HEAD" || method == "OPTIONS"
+		if !safe && (fetchSite == "cross-site" || fetchSite == "same-site") {
+			t.Fatalf("%s with Sec-Fetch-Site %q reached the routes", method, fetchSite)
 		}
 	})
 }
