@@ -77,6 +77,11 @@ var errPolicing = packets.ErrRejectPacket
 // OnPacketRead polices what a device may send.
 func (h *hook) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
 	switch pk.FixedHeader.Type {
+	case packets.Connect:
+		// A 0-byte password is allowed after the flag [MQTT 3.1.1
+		// §3.1.3.5] and means X.509 attestation; mochi's validation would
+		// answer 0x82, which 3.1.1 does not have [I].
+		pk.Connect.PasswordFlag = hasPassword(pk)
 	case packets.Publish:
 		if pk.FixedHeader.Qos > 1 {
 			h.s.refuse(cl.ID, CheckQoS, "PUBLISH with QoS 2; DPS closes the connection",
@@ -113,4 +118,9 @@ func (h *hook) OnPublished(cl *mqtt.Client, pk packets.Packet) {
 		return // policed in OnPacketRead
 	}
 	h.s.handle(cl, req, pk.Payload)
+}
+
+// hasPassword: the CONNECT carries a SAS token.
+func hasPassword(pk packets.Packet) bool {
+	return pk.Connect.PasswordFlag && len(pk.Connect.Password) > 0
 }

@@ -25,8 +25,6 @@
 package dps
 
 import (
-	"github.com/modemsim/modemsim/quota"
-
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -42,6 +40,8 @@ import (
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
 
+	"github.com/modemsim/modemsim/atomicfile"
+	"github.com/modemsim/modemsim/quota"
 	"github.com/modemsim/modemsim/sas"
 )
 
@@ -200,6 +200,7 @@ func WithRand(r io.Reader) Option { return func(o *options) { o.rand = r } }
 // Service is the emulated DPS.
 type Service struct {
 	dir      string
+	lock     *atomicfile.DirLock
 	assigner Assigner
 	opts     options
 	server   *mqtt.Server
@@ -212,6 +213,9 @@ type Service struct {
 	ops      map[string]*operation
 	// regQuota throttles registration requests (WithRegistrationRateLimit).
 	regQuota *quota.Bucket
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // session is one device connection that passed CONNECT.
@@ -258,11 +262,16 @@ func New(dir string, a Assigner, opts ...Option) (*Service, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("dps: %w", err)
 	}
-	st, err := loadState(dir)
+	lock, err := claimDir(dir, o.logger)
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{dir: dir, assigner: a, opts: o, st: st,
+	st, err := loadState(dir)
+	if err != nil {
+		_ = lock.Release()
+		return nil, err
+	}
+	s := &Service{dir: dir, lock: lock, assigner: a, opts: o, st: st,
 		sessions: map[*mqtt.Client]*session{}, ops: map[string]*operation{}, regQuota: quota.New(o.regLimit, o.regWindow)}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 
@@ -271,12 +280,33 @@ func New(dir string, a Assigner, opts ...Option) (*Service, error) {
 	caps.MinimumProtocolVersion = 3 // let 3.1 through to OnConnect, which refuses it with a Reason
 	s.server = mqtt.New(&mqtt.Options{Capabilities: caps, Logger: o.logger})
 	if err := s.server.AddHook(&hook{s: s}, nil); err != nil {
+		_ = lock.Release()
 		return nil, fmt.Errorf("dps: add hook: %w", err)
 	}
 	if err := s.server.Serve(); err != nil {
+		_ = lock.Release()
 		return nil, fmt.Errorf("dps: serve: %w", err)
 	}
 	return s, nil
+}
+
+// claimDir locks the state directory (two services on one directory would
+// overwrite each other's state) and, holding it, removes what interrupted
+// writes left behind.
+func claimDir(dir string, log *slog.Logger) (*atomicfile.DirLock, error) {
+	lock, err := atomicfile.Lock(dir)
+	if err != nil {
+		return nil, fmt.Errorf("dps: state: %w", err)
+	}
+	removed, err := atomicfile.RemoveTemps(dir, 0)
+	if err != nil {
+		_ = lock.Release()
+		return nil, fmt.Errorf("dps: state: %w", err)
+	}
+	if len(removed) > 0 {
+		log.Info("dps: removed leftovers of interrupted writes", "dir", dir, "files", removed)
+	}
+	return lock, nil
 }
 
 // Server returns the MQTT server to hand connections to.
@@ -286,9 +316,17 @@ func (s *Service) Server() *mqtt.Server { return s.server }
 func (s *Service) IDScope() string { return s.opts.idScope }
 
 // Close stops the server and cancels pending Assigner calls.
+// Idempotent; every call returns once the state directory is released.
 func (s *Service) Close() error {
-	s.cancel()
-	return s.server.Close()
+	s.closeOnce.Do(func() {
+		s.cancel()
+		err := s.server.Close()
+		// Writes run under s.mu; taking it waits for one in progress.
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.closeErr = errors.Join(err, s.lock.Release())
+	})
+	return s.closeErr
 }
 
 // peerCertificates returns the client chain of a TLS connection (or of a
@@ -329,7 +367,7 @@ func (s *Service) connect(cl *mqtt.Client, pk packets.Packet) (*session, packets
 		msg  string
 	)
 	s.mu.Lock()
-	if pk.Connect.PasswordFlag && len(pk.Connect.Password) > 0 {
+	if hasPassword(pk) {
 		att, ref = s.attestSAS(id, string(pk.Connect.Password))
 		mode, code, msg = s.opts.sasRejection, errCodeUnauthorized, errMsgUnauthorized
 	} else {

@@ -49,6 +49,12 @@
 //     is a SAS token with an earlier `se`; mid-flow drops are disabling or
 //     deleting the device. The real quotas depend on tier and units, so the
 //     limits are the user's to choose.
+//   - Connections that never authenticate: the real service closes them
+//     but documents no timing. Every accepted connection must deliver its
+//     CONNECT within WithConnectTimeout of the TCP accept (default 30 s,
+//     TLS handshake and WebSocket upgrade included), and at most
+//     WithMaxPendingConnections (default 512) may be waiting; both are
+//     recorded (CheckConnectTimeout, CheckTooManyPending).
 //   - Facts marked [inf] in the notes (the hub migration default date, the
 //     keep-alive value used for 0, closing on >256 KB telemetry) are
 //     configurable or documented next to their constant in facts.go.

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"sync"
 
+	mqtt "github.com/mochi-mqtt/server/v2"
+
 	"github.com/modemsim/modemsim/dps"
 	"github.com/modemsim/modemsim/hub/wsconn"
 	"github.com/modemsim/modemsim/pki"
@@ -34,6 +36,8 @@ type Emulator struct {
 	pki  *pki.PKI
 	dps  *dps.Service
 	stls *serverTLS
+	// guard bounds connections that have not sent CONNECT (both listeners).
+	guard *connGuard
 
 	mu      sync.Mutex
 	mqttL   *tlsListener
@@ -41,6 +45,9 @@ type Emulator struct {
 	started bool
 	closed  bool
 	done    chan struct{}
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // WithDPSOptions passes options to the DPS service (logger and clock are
@@ -68,9 +75,10 @@ func New(dir string, opts ...Option) (*Emulator, error) {
 	dopts := append([]dps.Option{dps.WithLogger(cfg.log), dps.WithClock(cfg.clock)}, cfg.dpsOpts...)
 	d, err := dps.New(filepath.Join(dir, "dps"), svc, dopts...)
 	if err != nil {
-		return nil, fmt.Errorf("hub: dps: %w", err)
+		return nil, errors.Join(fmt.Errorf("hub: %w", err), svc.Close())
 	}
-	return &Emulator{Service: svc, cfg: cfg, pki: p, dps: d, stls: newServerTLS(cfg, p), done: make(chan struct{})}, nil
+	return &Emulator{Service: svc, cfg: cfg, pki: p, dps: d, stls: newServerTLS(cfg, p),
+		guard: newConnGuard(cfg, svc.rec), done: make(chan struct{})}, nil
 }
 
 // PKI returns the stand-in PKI the server chains come from.
@@ -100,9 +108,17 @@ func (e *Emulator) Start(ctx context.Context) error {
 	}
 	tcfg := e.stls.tlsConfig()
 	dsrv := e.dps.Server()
+	// Both servers tell the guard when a CONNECT arrives.
+	for _, srv := range []interface {
+		AddHook(mqtt.Hook, any) error
+	}{e.srv, dsrv} {
+		if err := srv.AddHook(&connectSeen{}, nil); err != nil {
+			return fmt.Errorf("hub: connect deadline hook: %w", err)
+		}
+	}
 	if e.cfg.mqttAddr != "" {
 		e.mqttL = &tlsListener{id: ListenerMQTT, addr: e.cfg.mqttAddr, tlsCfg: tcfg, timeout: e.cfg.handshakeTimeout,
-			rec: e.rec, clk: e.cfg.clock,
+			rec: e.rec, clk: e.cfg.clock, admit: e.guard.admit,
 			dps: func(c net.Conn) error { return dsrv.EstablishConnection(listenerDPSMQTT, c) }}
 		if err := e.srv.AddListener(e.mqttL); err != nil {
 			return fmt.Errorf("hub: mqtt listener %s: %w", e.cfg.mqttAddr, err)
@@ -124,6 +140,7 @@ func (e *Emulator) Start(ctx context.Context) error {
 				recordHandshakeFailure(e.rec, e.cfg.clock, ListenerWS, remote, err)
 			},
 			HandshakeTimeout: e.cfg.handshakeTimeout,
+			Admit:            func(c net.Conn) net.Conn { return e.guard.admit(ListenerWS, c) },
 		})
 		if err := e.srv.AddListener(e.wsL); err != nil {
 			return fmt.Errorf("hub: websocket listener %s: %w", e.cfg.wsAddr, err)
@@ -166,13 +183,17 @@ func (e *Emulator) WebSocketAddr() string {
 	return e.wsL.Address()
 }
 
-// Close stops listeners, connections and the DPS service.
+// Close stops listeners, connections and the DPS service and releases the
+// state. Every call, concurrent ones included (the context's watcher may
+// be closing already), returns only once that is done, so a reopen of the
+// same directory right after Close succeeds.
 func (e *Emulator) Close() error {
+	e.closeOnce.Do(func() { e.closeErr = e.close() })
+	return e.closeErr
+}
+
+func (e *Emulator) close() error {
 	e.mu.Lock()
-	if e.closed {
-		e.mu.Unlock()
-		return nil
-	}
 	e.closed = true
 	close(e.done)
 	mqttL, wsL := e.mqttL, e.wsL

@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"log/slog"
 	"net"
 	"sync"
@@ -24,6 +25,9 @@ type tlsListener struct {
 	dps func(c net.Conn) error
 	rec *recorder
 	clk func() time.Time
+	// admit, when set, takes each accepted TCP connection first and
+	// returns the one to serve, or nil when it closed it (connGuard.admit).
+	admit func(listener string, c net.Conn) net.Conn
 
 	mu     sync.Mutex
 	ln     net.Listener
@@ -61,6 +65,11 @@ func (l *tlsListener) Serve(establish listeners.EstablishFn) {
 		c, err := l.ln.Accept()
 		if err != nil {
 			return
+		}
+		if l.admit != nil {
+			if c = l.admit(l.id, c); c == nil {
+				continue
+			}
 		}
 		l.mu.Lock()
 		if l.closed {
@@ -125,6 +134,9 @@ func (l *tlsListener) Close(closeClients listeners.CloseFn) {
 // recordHandshakeFailure keeps a TLS refusal (e.g. TLS 1.1, a device that
 // rejected the server chain) in the attempt list.
 func recordHandshakeFailure(rec *recorder, clk func() time.Time, listener, remote string, err error) {
+	if errors.Is(err, net.ErrClosed) {
+		return // closed on this side (connect deadline, shutdown), which recorded its own reason
+	}
 	rs := Reason{Time: clk(), Service: serviceName, Check: CheckTLSHandshake, Detail: err.Error(),
 		Values: map[string]string{"remote": remote, "listener": listener}}
 	rec.reason(rs)

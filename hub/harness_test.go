@@ -109,6 +109,17 @@ type device struct {
 
 func (h *harness) connect(d dial) (*device, byte, error) {
 	h.t.Helper()
+	dev, code, err := h.dialDevice(d)
+	if err == nil {
+		h.t.Cleanup(func() { dev.c.Disconnect(0) })
+	}
+	return dev, code, err
+}
+
+// dialDevice connects like connect but leaves the disconnect to the caller
+// (the soak test opens thousands of sessions).
+func (h *harness) dialDevice(d dial) (*device, byte, error) {
+	h.t.Helper()
 	if d.user == "" {
 		d.user = testHost + "/" + d.id + "/?api-version=2021-04-12"
 	}
@@ -146,7 +157,6 @@ func (h *harness) connect(d dial) (*device, byte, error) {
 	if err := tok.Error(); err != nil {
 		return nil, ct.ReturnCode(), err
 	}
-	h.t.Cleanup(func() { c.Disconnect(0) })
 	dev.c = c
 	return dev, 0, nil
 }

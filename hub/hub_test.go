@@ -747,8 +747,10 @@ func TestRegistryPersistsAndAdmin(t *testing.T) {
 	_, err = s.SendC2D("a", nil, nil)
 	require.ErrorIs(t, err, ErrQueueFull)
 
+	require.NoError(t, s.Close())
 	s2, err := NewService(dir)
 	require.NoError(t, err)
+	t.Cleanup(func() { _ = s2.Close() })
 	d, err := s2.Device("a")
 	require.NoError(t, err)
 	assert.Equal(t, float64(1), mustFloat(t, d.Twin.Desired["x"]))

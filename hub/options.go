@@ -32,6 +32,8 @@ type config struct {
 	extraHosts        []string
 	renegotiationGate bool
 	handshakeTimeout  time.Duration
+	connectTimeout    time.Duration
+	maxPending        int
 	dpsOpts           []dps.Option
 
 	// fault switches
@@ -52,6 +54,8 @@ func newConfig(opts []Option) *config {
 		hubMigration:      DefaultHubMigrationDate,
 		renegotiationGate: true,
 		handshakeTimeout:  10 * time.Second,
+		connectTimeout:    DefaultConnectTimeout,
+		maxPending:        DefaultMaxPendingConnections,
 	}
 	for _, o := range opts {
 		o(c)
@@ -148,3 +152,27 @@ func WithExtraHosts(h ...string) Option {
 // the real hub's renegotiation drops a client that cannot renegotiate.
 // See the package documentation.
 func WithRenegotiationGate(on bool) Option { return func(c *config) { c.renegotiationGate = on } }
+
+// WithConnectTimeout sets how long an accepted connection may take to
+// deliver its CONNECT, counted from the TCP accept (TLS handshake and
+// WebSocket upgrade included; default DefaultConnectTimeout). A connection
+// that misses it is closed and recorded with CheckConnectTimeout.
+func WithConnectTimeout(d time.Duration) Option {
+	return func(c *config) {
+		if d > 0 {
+			c.connectTimeout = d
+		}
+	}
+}
+
+// WithMaxPendingConnections bounds the connections, on all listeners
+// together, that have not sent CONNECT yet (default
+// DefaultMaxPendingConnections; 0 means no bound). Beyond it a new
+// connection is closed at accept and recorded with CheckTooManyPending.
+func WithMaxPendingConnections(n int) Option {
+	return func(c *config) {
+		if n >= 0 {
+			c.maxPending = n
+		}
+	}
+}

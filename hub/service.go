@@ -18,6 +18,7 @@ import (
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
 
+	"github.com/modemsim/modemsim/atomicfile"
 	"github.com/modemsim/modemsim/quota"
 	"github.com/modemsim/modemsim/sas"
 )
@@ -89,7 +90,8 @@ type devState struct {
 // Service is the emulated IoT Hub: an MQTT server with hooks, the
 // registry, twin, methods, C2D and telemetry.
 type Service struct {
-	cfg *config
+	cfg  *config
+	lock *atomicfile.DirLock // the registry directory, held until Close
 	// twinQuota throttles twin requests (WithTwinRateLimit).
 	twinQuota *quota.Bucket
 	reg       *registry
@@ -115,12 +117,18 @@ func NewService(dir string, opts ...Option) (*Service, error) {
 }
 
 func newService(dir string, cfg *config) (*Service, error) {
+	lock, err := claimDir(dir, cfg.log)
+	if err != nil {
+		return nil, err
+	}
 	reg, err := openRegistry(dir)
 	if err != nil {
+		_ = lock.Release()
 		return nil, err
 	}
 	s := &Service{
 		cfg:       cfg,
+		lock:      lock,
 		reg:       reg,
 		rec:       newRecorder(cfg.log, cfg.reasonSink, cfg.maxRecords),
 		twinQuota: quota.New(cfg.twinLimit, cfg.twinWindow),
@@ -130,9 +138,33 @@ func newService(dir string, cfg *config) (*Service, error) {
 	}
 	s.srv = NewMQTTServer(cfg.log)
 	if err := s.srv.AddHook(&hook{s: s}, nil); err != nil {
+		_ = lock.Release()
 		return nil, fmt.Errorf("hub: add hook: %w", err)
 	}
 	return s, nil
+}
+
+// claimDir locks the registry directory, so a second emulator on the same
+// state fails at once instead of overwriting this one's devices, and,
+// holding it, removes what interrupted writes left behind (copies of
+// device keys).
+func claimDir(dir string, log *slog.Logger) (*atomicfile.DirLock, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("hub: state dir: %w", err)
+	}
+	lock, err := atomicfile.Lock(dir)
+	if err != nil {
+		return nil, fmt.Errorf("hub: state: %w", err)
+	}
+	removed, err := atomicfile.RemoveTemps(dir, 0)
+	if err != nil {
+		_ = lock.Release()
+		return nil, fmt.Errorf("hub: state: %w", err)
+	}
+	if len(removed) > 0 {
+		log.Info("hub: removed leftovers of interrupted writes", "dir", dir, "files", removed)
+	}
+	return lock, nil
 }
 
 // NewMQTTServer returns a mochi server with the hub's capabilities and no
@@ -243,7 +275,7 @@ func (s *Service) authenticate(cl *mqtt.Client, pk packets.Packet) (authResult, 
 		r.code = s.cfg.disabledCode
 		return authResult{}, r
 	}
-	if pk.Connect.PasswordFlag && len(pk.Connect.Password) > 0 {
+	if passwordPresent(pk) {
 		exp, r := s.authSAS(d, string(pk.Connect.Password))
 		return authResult{deviceID: dev, auth: "sas", expiry: exp}, r
 	}
@@ -632,7 +664,11 @@ func (s *Service) Close() error {
 		}
 	}
 	s.mu.Unlock()
-	return s.srv.Close()
+	err := s.srv.Close()
+	// Registry writes run under reg.mu; taking it waits for one in progress.
+	s.reg.mu.Lock()
+	defer s.reg.mu.Unlock()
+	return errors.Join(err, s.lock.Release())
 }
 
 // hook connects mochi's events to the Service.
@@ -763,6 +799,9 @@ func (h *hook) OnSessionEstablished(cl *mqtt.Client, _ packets.Packet) {
 func (h *hook) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
 	c := h.s.connFor(cl)
 	if c == nil { // the first CONNECT, before authentication
+		if pk.FixedHeader.Type == packets.Connect {
+			pk.Connect.PasswordFlag = passwordPresent(pk)
+		}
 		if pk.FixedHeader.Type == packets.Connect && pk.ProtocolVersion != protocolLevel311 {
 			// Answered here because mochi would send a v5-only code (0x82)
 			// for e.g. "MQTT" level 3 or a bridge's 0x83 (§1.2 [obs mosquitto#953]).
@@ -863,6 +902,14 @@ func (h *hook) OnDisconnect(cl *mqtt.Client, err error, _ bool) {
 		s.flushC2D(c.deviceID)
 	}
 	s.cfg.log.Info("hub: device disconnected", "device", c.deviceID, "remote", cl.Net.Remote, "error", err)
+}
+
+// passwordPresent: MQTT 3.1.1 allows a password of 0 bytes after the flag
+// [MQTT 3.1.1 §3.1.3.5], and some X.509 clients always set the flag. An
+// empty password is no SAS token; it is cleared before mochi's CONNECT
+// validation, which would answer 0x82, a code 3.1.1 does not have [I].
+func passwordPresent(pk packets.Packet) bool {
+	return pk.Connect.PasswordFlag && len(pk.Connect.Password) > 0
 }
 
 // isTimeout reports whether a connection ended on a read deadline, which is

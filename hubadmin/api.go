@@ -14,7 +14,11 @@
 // and failed proofs of possession, 409 for a resource that exists, 504 for a
 // direct method the device did not answer in time.
 //
-// The API has no authentication: it is meant for 127.0.0.1 only.
+// Only its owner may drive it: the handler accepts loopback Host names
+// and configured ones (WithAllowedHosts), refuses cross-origin writes and
+// bodies that are not JSON, and with WithToken requires a token on every
+// request, which is how `modemsim hub serve` serves an address that is not
+// loopback (see guard.go).
 package hubadmin
 
 import (
@@ -134,6 +138,11 @@ const DefaultMethodTimeout = 30 * time.Second
 // DefaultSASTTL is the token lifetime when GET /sas-token names none
 // (az iot hub generate-sas-token --duration default: 3600 s) [I].
 const DefaultSASTTL = time.Hour
+
+// MaxSASTTL bounds GET /sas-token's ttl. The service documents no limit;
+// ten years keeps expiry arithmetic far from overflow and covers every
+// lifetime a device uses [I].
+const MaxSASTTL = 10 * 365 * 24 * time.Hour
 
 // APIVersion goes into the CONNECT user name `{hub}/{device}/?api-version=…`
 // (azure-iot-hub.md §1.2 [doc D-MQTT]).

@@ -2,11 +2,15 @@ package hubadmin
 
 import (
 	"encoding/json"
+	"errors"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -41,7 +45,8 @@ func FuzzHandler(f *testing.F) {
 		r := routes[int(route)%len(routes)]
 		path := strings.Replace(r.path, "%s", url.PathEscape(id), 1)
 		path = strings.Replace(path, "%s", url.QueryEscape(arg), 1)
-		req := httptest.NewRequestWithContext(t.Context(), r.method, "http://admin"+path, strings.NewReader(body))
+		req := httptest.NewRequestWithContext(t.Context(), r.method, "http://localhost"+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, req)
 		if w.Code >= 500 {
@@ -54,13 +59,78 @@ func FuzzHandler(f *testing.F) {
 }
 
 func FuzzParseTTL(f *testing.F) {
-	for _, s := range []string{"1h", "3600", "-1", "0", "90m", "1e9", ""} {
+	for _, s := range []string{"1h", "3600", "-1", "0", "90m", "1e9", "", "87600h", "315360000"} {
 		f.Add(s)
 	}
+	now := time.Date(2026, 11, 21, 5, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, s string) {
 		d, err := parseTTL(s)
-		if err == nil && d <= 0 {
+		if err != nil {
+			if !errors.Is(err, errBadRequest) {
+				t.Fatalf("parseTTL(%q) error %v is not a bad request", s, err)
+			}
+			return
+		}
+		if d <= 0 || d > MaxSASTTL {
 			t.Fatalf("parseTTL(%q) = %v without error", s, d)
+		}
+		if !now.Add(d).After(now) {
+			t.Fatalf("parseTTL(%q) = %v: expiry is not after now", s, d)
+		}
+	})
+}
+
+// FuzzAdminGuard sends arbitrary Host, Origin, Sec-Fetch-Site,
+// Content-Type and Authorization headers: a request that reaches the
+// routes names a loopback or configured host, carries the token, and has
+// a JSON body if any; no request from another origin writes.
+func FuzzAdminGuard(f *testing.F) {
+	const token = "tok"
+	h := &handler{log: slog.New(slog.DiscardHandler), hosts: map[string]bool{"hub.lan": true}, token: token}
+	reached := false
+	g := h.guard(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { reached = true }))
+	f.Add("POST", "127.0.0.1:8480", "", "", "application/json", "Bearer tok", "{}")
+	f.Add("GET", "attacker.example", "http://attacker.example", "cross-site", "", "Bearer tok", "")
+	f.Add("PUT", "[::1]:1", "http://[::1]:1", "same-origin", "application/merge-patch+json; charset=utf-8", "Basic OnRvaw==", "{}")
+	f.Add("DELETE", "hub.lan", "null", "", "text/plain", "Bearer tok", "x")
+	f.Fuzz(func(t *testing.T, method, host, origin, fetchSite, contentType, auth, body string) {
+		req, err := http.NewRequest(method, "http://localhost/devices", strings.NewReader(body))
+		if err != nil {
+			return // not a method http would send
+		}
+		req.Host = host
+		for k, v := range map[string]string{"Origin": origin, "Sec-Fetch-Site": fetchSite, "Content-Type": contentType, "Authorization": auth} {
+			if v != "" {
+				req.Header.Set(k, v)
+			}
+		}
+		reached = false
+		w := httptest.NewRecorder()
+		g.ServeHTTP(w, req)
+		if !reached {
+			if w.Code != http.StatusUnauthorized && w.Code != http.StatusForbidden && w.Code != http.StatusUnsupportedMediaType {
+				t.Fatalf("refused with %d", w.Code)
+			}
+			return
+		}
+		name := host
+		if n, _, err := net.SplitHostPort(host); err == nil {
+			name = n
+		}
+		name = strings.ToLower(strings.Trim(name, "[]"))
+		ip := net.ParseIP(name)
+		if name != "localhost" && name != "hub.lan" && (ip == nil || !ip.IsLoopback()) {
+			t.Fatalf("host %q reached the routes", host)
+		}
+		if _, pass, ok := req.BasicAuth(); (!ok || pass != token) && strings.TrimSpace(strings.TrimPrefix(auth, "Bearer ")) != token {
+			t.Fatalf("authorization %q reached the routes", auth)
+		}
+		if body != "" && !strings.Contains(strings.ToLower(contentType), "json") {
+			t.Fatalf("body of type %q reached the routes", contentType)
+		}
+		safe := method == "GET" || method == "HEAD" || method == "OPTIONS"
+		if !safe && (fetchSite == "cross-site" || fetchSite == "same-site") {
+			t.Fatalf("%s with Sec-Fetch-Site %q reached the routes", method, fetchSite)
 		}
 	})
 }

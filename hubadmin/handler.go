@@ -52,11 +52,13 @@ type handler struct {
 	log        *slog.Logger
 	now        func() time.Time
 	dpsReasons *DPSReasons
+	hosts      map[string]bool // WithAllowedHosts, lower case
+	token      string          // WithToken
 }
 
 // NewHandler returns the admin API of e.
 func NewHandler(e *hub.Emulator, opts ...Option) http.Handler {
-	h := &handler{e: e, log: slog.New(slog.DiscardHandler), now: time.Now}
+	h := &handler{e: e, log: slog.New(slog.DiscardHandler), now: time.Now, hosts: map[string]bool{}}
 	for _, o := range opts {
 		o(h)
 	}
@@ -109,7 +111,7 @@ func NewHandler(e *hub.Emulator, opts ...Option) http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, errorBody{Error: "no such resource: " + r.Method + " " + r.URL.Path})
 	})
-	return mux
+	return h.guard(mux)
 }
 
 // wrap turns (status, body, error) into a JSON answer.
@@ -338,14 +340,30 @@ func (h *handler) sasToken(r *http.Request) (int, any, error) {
 		ClientID: id, Username: host + "/" + id + "/?api-version=" + APIVersion}, nil
 }
 
-// parseTTL takes a Go duration ("1h", "90m") or whole seconds ("3600", as az --duration).
+// parseTTL takes a Go duration ("1h", "90m") or whole seconds ("3600", as
+// az --duration), positive and at most MaxSASTTL: beyond that now+ttl
+// overflows and the token's se would lie in the past.
 func parseTTL(s string) (time.Duration, error) {
-	if n, err := strconv.Atoi(s); err == nil && n > 0 {
+	bad := func(why string) error {
+		return fmt.Errorf("%w: ttl %q: %s (want a positive duration such as 1h, or seconds, at most %s)", errBadRequest, s, why, MaxSASTTL)
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		if n <= 0 {
+			return 0, bad("not positive")
+		}
+		if n > int64(MaxSASTTL/time.Second) {
+			return 0, bad("too long")
+		}
 		return time.Duration(n) * time.Second, nil
 	}
 	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("%w: ttl %q (want a positive duration such as 1h or seconds)", errBadRequest, s)
+	switch {
+	case err != nil:
+		return 0, bad("not a duration")
+	case d <= 0:
+		return 0, bad("not positive")
+	case d > MaxSASTTL:
+		return 0, bad("too long")
 	}
 	return d, nil
 }

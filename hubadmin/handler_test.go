@@ -83,6 +83,9 @@ func (f *fixture) call(t *testing.T, method, path, body string) (int, string) {
 	}
 	req, err := http.NewRequestWithContext(t.Context(), method, f.srv.URL+path, r)
 	require.NoError(t, err)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := f.srv.Client().Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
@@ -126,6 +129,9 @@ func TestRawAPI(t *testing.T) {
 		{"sas token", "GET", "/sas-token?device=dev1&ttl=3600", "", 200, `SharedAccessSignature sr=` + testHost + `%2Fdevices%2Fdev1`},
 		{"sas token no device", "GET", "/sas-token", "", 400, "device is required"},
 		{"sas token bad ttl", "GET", "/sas-token?device=dev1&ttl=-5m", "", 400, "ttl"},
+		{"sas token ttl overflow (se would be 1934)", "GET", "/sas-token?device=dev1&ttl=200000000000", "", 400, "too long"},
+		{"sas token ttl duration too long", "GET", "/sas-token?device=dev1&ttl=2562047h", "", 400, "too long"},
+		{"sas token ttl at the bound", "GET", "/sas-token?device=dev1&ttl=87600h", "", 200, `"token"`},
 		{"sas token x509 device", "GET", "/sas-token?device=dev3", "", 400, "not SAS"},
 		{"sas token missing", "GET", "/sas-token?device=nope", "", 404, "not found"},
 		{"upload CA", "PUT", "/certificates/root", string(caJSON), 201, `"verified": false`},

@@ -36,6 +36,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/modemsim/modemsim/atomicfile"
 )
 
 // Validity windows of issued certificates, relative to the simulation clock.
@@ -140,6 +142,16 @@ func LoadOrCreate(dir string, opts ...Option) (*PKI, error) {
 	}
 	if err := os.MkdirAll(dir, dirPerm); err != nil {
 		return nil, fmt.Errorf("pki: state directory: %w", err)
+	}
+	// A crash mid-write leaves a temp file holding a CA or server key.
+	// Running emulators may share the directory (--pki), so only files
+	// older than any write in flight are leftovers.
+	removed, err := atomicfile.RemoveTemps(dir, leftoverAge)
+	if err != nil {
+		return nil, fmt.Errorf("pki: state directory: %w", err)
+	}
+	if len(removed) > 0 {
+		o.log.Info("pki: removed leftovers of interrupted writes", "dir", dir, "files", removed)
 	}
 	return &PKI{
 		dir:     dir,

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/modemsim/modemsim/atomicfile"
 )
@@ -20,6 +21,10 @@ const (
 	dirPerm  = 0o700
 	filePerm = 0o600
 )
+
+// leftoverAge: a temp file this old is no write in flight (a write is one
+// fsync'd file of a few kilobytes) but the remains of a crash.
+const leftoverAge = time.Minute
 
 // createExclusive publishes data at path only if nothing is there yet. The
 // hard link is atomic and fails when path exists, so two processes (or two

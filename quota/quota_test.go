@@ -16,6 +16,8 @@ func TestBucket(t *testing.T) {
 		allows []bool
 	}{
 		{"unlimited", New(0, time.Second), []time.Duration{0, 0, 0}, []bool{true, true, true}},
+		{"zero window is unlimited", New(1, 0), []time.Duration{0, 0, 0}, []bool{true, true, true}},
+		{"negative limit is unlimited", New(-1, time.Second), []time.Duration{0, 0}, []bool{true, true}},
 		{"nil", nil, []time.Duration{0}, []bool{true}},
 		{"burst then refuse", New(2, time.Minute), []time.Duration{0, 0, 0}, []bool{true, true, false}},
 		{"refills over the window", New(2, time.Minute), []time.Duration{0, 0, 0, 30 * time.Second, 30 * time.Second},

@@ -113,6 +113,11 @@ func Parse(s string) (Token, error) {
 		}
 		return Token{}, fmt.Errorf("%w: %q is not base64: %v%s", ErrMalformed, fieldSignature, err, hint)
 	}
+	if len(t.Signature) == 0 {
+		// Base64 decoding skips CR and LF, so "sig=%0D" is text but no
+		// signature; the service refuses such a token, so does the parser.
+		return Token{}, fmt.Errorf("%w: %q=%q decodes to no signature bytes", ErrMalformed, fieldSignature, raw[fieldSignature])
+	}
 
 	se := raw[fieldExpiry]
 	secs, err := strconv.ParseInt(se, 10, 64)

@@ -155,7 +155,10 @@ func runHubServe(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	state := fs.String("state", defaultState, "state directory; the hub keeps its state in <state>/hub")
 	mqttAddr := fs.String("mqtt-addr", defaultHubMQTTAddr, "MQTT/TLS listen address (real hub: 8883); \"\" disables")
 	wsAddr := fs.String("ws-addr", defaultHubWSAddr, "MQTT over WebSocket/TLS listen address (real hub: 443); \"\" disables")
-	adminAddr := fs.String("admin-addr", defaultHubAdminAddr, "admin API listen address (HTTP, keep it on loopback)")
+	adminAddr := fs.String("admin-addr", defaultHubAdminAddr, "admin API listen address (HTTP); on an address that is not loopback a token is required (generated and printed unless --admin-token)")
+	adminToken := fs.String("admin-token", "", "require this token on every admin request (Authorization: Bearer TOKEN, or --admin http://:TOKEN@HOST:PORT)")
+	var adminHosts stringList
+	fs.Var(&adminHosts, "admin-host", "another host name the admin API answers to (repeatable); loopback names and the listener's own IPs always do")
 	hostName := fs.String("hostname", hub.DefaultHostName, "hub host name (CONNECT user names and SAS tokens name it)")
 	root := fs.String("root", "auto", "hub server chain root: auto (by date), "+strings.Join(hubadmin.RootAliases(), ", "))
 	dpsRoot := fs.String("dps-root", "auto", "DPS server chain root: auto (by date), "+strings.Join(hubadmin.RootAliases(), ", "))
@@ -166,6 +169,8 @@ func runHubServe(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	tls13 := fs.Bool("tls13", false, "also accept TLS 1.3 (new-style hubs); classic hub names are TLS 1.2 only")
 	twinLimit := fs.Int("twin-rate-limit", 0, "answer twin requests beyond this many per second with 429 (0: unlimited)")
 	dpsLimit := fs.Int("dps-rate-limit", 0, "answer DPS registration requests beyond this many per second with 429 and retry-after (0: unlimited)")
+	connectTimeout := fs.Duration("connect-timeout", hub.DefaultConnectTimeout, "close a connection that has not sent CONNECT this long after the TCP accept (TLS handshake and WebSocket upgrade included)")
+	maxPending := fs.Int("max-pending-connections", hub.DefaultMaxPendingConnections, "at most this many connections may wait for their CONNECT; more are closed at accept (0: no bound)")
 	var extra stringList
 	fs.Var(&extra, "extra-host", "extra name or IP in the server certificates (repeatable); localhost and 127.0.0.1 are always there")
 	logLevel := fs.String("log-level", "warn", "log level: debug, info, warn, error")
@@ -208,6 +213,7 @@ func runHubServe(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		hub.WithDPSOptions(dps.WithReasonSink(dpsReasons.Record), dps.WithRegistrationRateLimit(*dpsLimit, time.Second)),
 		hub.WithRenegotiationGate(*renegGate), hub.WithLegacyCipherSuites(*legacy), hub.WithTLS13(*tls13),
 		hub.WithTwinRateLimit(*twinLimit, time.Second),
+		hub.WithConnectTimeout(*connectTimeout), hub.WithMaxPendingConnections(*maxPending),
 	}
 	if hubRoot != "" {
 		opts = append(opts, hub.WithRoot(hubRoot))
@@ -223,12 +229,18 @@ func runHubServe(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := e.Start(ctx); err != nil {
 		return err
 	}
+	// The admin API hands out device keys: beyond loopback only with a token.
+	token := *adminToken
+	if token == "" && !hubadmin.IsLoopbackAddr(*adminAddr) {
+		token = hubadmin.NewToken()
+	}
 	ln, err := net.Listen("tcp", *adminAddr)
 	if err != nil {
 		return fmt.Errorf("admin API: %w", err)
 	}
 	srv := &http.Server{
-		Handler: hubadmin.NewHandler(e, hubadmin.WithLogger(logger), hubadmin.WithClock(clock), hubadmin.WithDPSReasons(dpsReasons)),
+		Handler: hubadmin.NewHandler(e, hubadmin.WithLogger(logger), hubadmin.WithClock(clock), hubadmin.WithDPSReasons(dpsReasons),
+			hubadmin.WithToken(token), hubadmin.WithAllowedHosts(append(adminHosts, hubadmin.ListenerHosts(ln.Addr())...)...)),
 		// Telemetry streams end with the command.
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 		ReadHeaderTimeout: 10 * time.Second,
@@ -251,6 +263,9 @@ func runHubServe(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fmt.Fprintf(tw, "  MQTT/TLS\t%s\n", orOff(e.MQTTAddr()))
 	fmt.Fprintf(tw, "  MQTT/WebSocket/TLS\t%s\n", orOff(e.WebSocketAddr()))
 	fmt.Fprintf(tw, "  admin API\thttp://%s\n", ln.Addr())
+	if token != "" {
+		fmt.Fprintf(tw, "  admin token\t%s (send it: --admin http://:%s@%s, or curl -H 'Authorization: Bearer %s')\n", token, token, ln.Addr(), token)
+	}
 	fmt.Fprintf(tw, "  DPS host name\t%s (same ports, chosen by TLS SNI)\n", hub.DefaultDPSHostName)
 	fmt.Fprintf(tw, "  DPS ID scope\t%s\n", e.DPS().IDScope())
 	fmt.Fprintf(tw, "  hub chain root\t%s (stand-in)\n", e.HubRoot())

@@ -48,6 +48,10 @@ type Config struct {
 	HandshakeFailed func(remote string, err error)
 	// HandshakeTimeout bounds the TLS handshake (default 10 s).
 	HandshakeTimeout time.Duration
+	// Admit, if set, takes every accepted TCP connection before the TLS
+	// handshake and returns the connection to serve (it may wrap it), or
+	// nil when it closed it.
+	Admit func(c net.Conn) net.Conn
 }
 
 // Listener implements listeners.Listener.
@@ -144,6 +148,11 @@ func (h *handshakeListener) acceptLoop() {
 		c, err := h.Listener.Accept()
 		if err != nil {
 			return
+		}
+		if h.cfg.Admit != nil {
+			if c = h.cfg.Admit(c); c == nil {
+				continue
+			}
 		}
 		go func() {
 			tc := tls.Server(c, h.cfg.TLSConfig)
@@ -360,6 +369,9 @@ func (c *Conn) Write(p []byte) (int, error) {
 
 // Close closes the underlying connection.
 func (c *Conn) Close() error { return c.ws.Close() }
+
+// NetConn returns the TLS connection under the WebSocket.
+func (c *Conn) NetConn() net.Conn { return c.ws.NetConn() }
 
 // LocalAddr returns the local address.
 func (c *Conn) LocalAddr() net.Addr { return c.ws.LocalAddr() }

@@ -102,3 +102,41 @@ func TestListener(t *testing.T) {
 		assert.Nil(t, resp)
 	})
 }
+
+// marked is what Admit wraps accepted connections in.
+type marked struct{ net.Conn }
+
+// Admit sees every TCP connection before TLS: nil closes it, a wrapper is
+// what the TLS connection under the WebSocket (NetConn) runs on.
+func TestAdmit(t *testing.T) {
+	t.Parallel()
+	cert, pool := serverCert(t)
+	got := make(chan *Conn, 1)
+	admitted := 0
+	l := New(Config{
+		ID: "ws", Address: "127.0.0.1:0", Path: "/p", Subprotocol: "mqtt",
+		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}},
+		Admit: func(c net.Conn) net.Conn {
+			admitted++ // the accept loop is one goroutine
+			if admitted == 1 {
+				_ = c.Close()
+				return nil
+			}
+			return marked{c}
+		},
+	})
+	require.NoError(t, l.Init(slog.New(slog.DiscardHandler)))
+	go l.Serve(func(_ string, c net.Conn) error { got <- c.(*Conn); _, _ = c.Read(make([]byte, 1)); return nil })
+	t.Cleanup(func() { l.Close(func(string) {}) })
+	d := websocket.Dialer{TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "localhost"}, Subprotocols: []string{"mqtt"}}
+
+	_, _, err := d.Dial("wss://"+l.Address()+"/p", nil)
+	require.Error(t, err, "the first connection was closed at accept")
+	ws, _, err := d.Dial("wss://"+l.Address()+"/p", nil)
+	require.NoError(t, err)
+	defer ws.Close()
+	c := <-got
+	tc, ok := c.NetConn().(*tls.Conn)
+	require.True(t, ok, "NetConn is the TLS connection, got %T", c.NetConn())
+	assert.IsType(t, marked{}, tc.NetConn())
+}
