@@ -154,3 +154,15 @@ func TestLockReleaseIsImmediateDespiteForks(t *testing.T) {
 		require.NoError(t, l.Release())
 	}
 }
+
+func TestHeldBy(t *testing.T) {
+	dir := t.TempDir()
+	assert.Zero(t, HeldBy(dir), "no lock file")
+	l, err := Lock(dir)
+	require.NoError(t, err)
+	assert.Equal(t, os.Getpid(), HeldBy(dir))
+	_, err = Lock(dir)
+	require.ErrorIs(t, err, ErrLocked, "HeldBy takes nothing")
+	require.NoError(t, l.Release())
+	assert.Zero(t, HeldBy(dir))
+}

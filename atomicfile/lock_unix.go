@@ -90,3 +90,25 @@ func lockHolder(path string) string {
 	}
 	return "held by pid " + pid
 }
+
+// HeldBy tells, without taking it, whether a Lock holds dir: the holder's
+// pid, -1 when it is held by a process that did not say, 0 when free. It is
+// for listings (which boards run now), not for mutual exclusion.
+func HeldBy(dir string) int {
+	path := filepath.Join(dir, LockName)
+	f, err := os.Open(path)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB); err == nil {
+		_ = unix.Flock(int(f.Fd()), unix.LOCK_UN)
+		return 0
+	}
+	b, _ := os.ReadFile(path)
+	pid, err := strconv.Atoi(string(bytes.TrimSpace(b)))
+	if err != nil || pid <= 0 {
+		return -1
+	}
+	return pid
+}

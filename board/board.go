@@ -65,6 +65,7 @@ type Board struct {
 	engine *atengine.Engine
 	rec    *transcript.Recorder
 	log    *slog.Logger
+	lock   *atomicfile.DirLock // the state directory is this board's alone
 
 	mu      sync.Mutex // guards the firmware fields
 	persona *Persona
@@ -96,16 +97,30 @@ func (c *Catalog) Open(cfg Config) (_ *Board, err error) {
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("board %s: state dir: %w", cfg.Name, err)
 	}
+	lock, err := atomicfile.Lock(cfg.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("board %s: %w", cfg.Name, err)
+	}
+	// With the directory ours, what a crash left half-written (a copy of
+	// the identity key among it) can go.
+	if removed, err := atomicfile.RemoveTemps(cfg.Dir, 0); err != nil {
+		cfg.Logger.Warn("leftovers of interrupted writes not removed", "board", cfg.Name, "err", err)
+	} else if len(removed) > 0 {
+		cfg.Logger.Info("removed leftovers of interrupted writes", "board", cfg.Name, "files", removed)
+	}
 	old, err := readMarker(cfg.Dir)
 	if err != nil {
+		_ = lock.Release()
 		return nil, fmt.Errorf("board %s: %w", cfg.Name, err)
 	}
 	kindName := cmpOr(cfg.Kind, old.Kind, KindNRF91)
 	if old.Kind != "" && old.Kind != kindName {
+		_ = lock.Release()
 		return nil, fmt.Errorf("board %s: %s holds an %s board, not %s: choose another board name", cfg.Name, cfg.Dir, old.Kind, kindName)
 	}
 	kind, err := c.Kind(kindName)
 	if err != nil {
+		_ = lock.Release()
 		return nil, err
 	}
 	personaName := cfg.Persona
@@ -114,10 +129,11 @@ func (c *Catalog) Open(cfg Config) (_ *Board, err error) {
 	}
 	persona, err := c.Persona(kindName, personaName)
 	if err != nil {
+		_ = lock.Release()
 		return nil, err
 	}
 
-	b := &Board{name: cfg.Name, dir: cfg.Dir, kind: kind, cat: c, log: cfg.Logger.With("board", cfg.Name)}
+	b := &Board{name: cfg.Name, dir: cfg.Dir, kind: kind, cat: c, log: cfg.Logger.With("board", cfg.Name), lock: lock}
 	defer func() {
 		if err != nil {
 			b.Close()
@@ -282,6 +298,7 @@ func (b *Board) Close() error {
 	if b.hw != nil {
 		errs = append(errs, b.hw.Close())
 	}
+	errs = append(errs, b.lock.Release())
 	return errors.Join(errs...)
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/modemsim/modemsim/atomicfile"
 	"github.com/modemsim/modemsim/credstore"
 	"github.com/modemsim/modemsim/firmware"
 	"github.com/modemsim/modemsim/hosttool"
@@ -172,4 +173,25 @@ func runCatalogBoard(t *testing.T, cat *Catalog, cfg Config) *Board {
 		require.NoError(t, b.Close())
 	})
 	return b
+}
+
+// A kill during a board's first boot can leave half-written identity files,
+// one with a copy of the identity key; the next start removes them.
+func TestLeftoversOfAKilledBootAreRemoved(t *testing.T) {
+	dir := t.TempDir()
+	b, err := NewCatalog().Open(Config{Dir: dir})
+	require.NoError(t, err)
+	require.NoError(t, b.Close())
+	leftover, err := atomicfile.WriteTemp(dir, identityKeyFile, []byte("-----BEGIN EC PRIVATE KEY-----"))
+	require.NoError(t, err)
+	fi, err := os.Stat(leftover)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), "a temp file is private")
+
+	b, err = NewCatalog().Open(Config{Dir: dir})
+	require.NoError(t, err)
+	defer b.Close()
+	assert.NoFileExists(t, leftover)
+	_, err = NewCatalog().Open(Config{Dir: dir})
+	assert.ErrorContains(t, err, "directory is in use by another process (held by pid")
 }

@@ -13,6 +13,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/modemsim/modemsim/atomicfile"
 )
 
 // Sentinel errors; the Store wraps them with the key and details, so test with errors.Is.
@@ -152,7 +154,7 @@ type slot struct {
 type Store struct {
 	dir  string
 	opts options
-	lock *os.File
+	lock *atomicfile.DirLock
 
 	mu     sync.RWMutex
 	slots  map[Key]*slot
@@ -177,17 +179,20 @@ func Open(dir string, opts ...Option) (*Store, error) {
 	if err := os.MkdirAll(dir, dirPerm); err != nil {
 		return nil, fmt.Errorf("credstore: open %s: %w", dir, err)
 	}
-	lock, err := lockDir(dir)
+	lock, err := atomicfile.Lock(dir)
 	if err != nil {
+		if errors.Is(err, atomicfile.ErrLocked) {
+			return nil, fmt.Errorf("credstore: open %s: %w: %w", dir, ErrLocked, err)
+		}
 		return nil, fmt.Errorf("credstore: open %s: %w", dir, err)
 	}
 	s := &Store{dir: dir, opts: o, lock: lock, slots: map[Key]*slot{}}
 	if err := s.writeReadme(); err != nil {
-		_ = lock.Close()
+		_ = lock.Release()
 		return nil, fmt.Errorf("credstore: open %s: %w", dir, err)
 	}
 	if err := s.load(); err != nil {
-		_ = lock.Close()
+		_ = lock.Release()
 		return nil, fmt.Errorf("credstore: open %s: %w", dir, err)
 	}
 	u := s.usageLocked()
@@ -391,7 +396,7 @@ func (s *Store) Close() error {
 	}
 	s.closed = true
 	s.slots, s.keys = nil, nil
-	if err := unlockDir(s.lock); err != nil {
+	if err := s.lock.Release(); err != nil {
 		return fmt.Errorf("credstore: close %s: %w", s.dir, err)
 	}
 	return nil
@@ -506,7 +511,7 @@ func Inspect(dir string, secretTypes ...int) (Inventory, error) {
 		return inv, fmt.Errorf("credstore: inspect %s: %w", dir, err)
 	}
 	slices.SortFunc(inv.Entries, func(a, b Entry) int { return compareKeys(a.Key, b.Key) })
-	inv.HeldBy = heldBy(filepath.Join(dir, lockName))
+	inv.HeldBy = atomicfile.HeldBy(dir)
 	return inv, nil
 }
 

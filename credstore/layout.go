@@ -11,7 +11,7 @@ import (
 )
 
 const (
-	lockName   = ".lock"
+	lockName   = atomicfile.LockName
 	readmeName = "README.txt"
 	dirPerm    = 0o700 // credentials: owner only
 )
