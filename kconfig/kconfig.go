@@ -152,8 +152,8 @@ func (c *Config) set(n string, v Value) {
 	c.values[n] = v
 }
 
-// parseLine returns the symbol (without Prefix) and value of an assignment,
-// "" for a blank line or a comment.
+// parseLine returns the option (CONFIG_ and the symbol) and value of an
+// assignment, "" for a blank line or a comment.
 func parseLine(s string) (string, Value, error) {
 	if s == "" {
 		return "", Value{}, nil
@@ -162,7 +162,7 @@ func parseLine(s string) (string, Value, error) {
 		// "# CONFIG_FOO is not set" assigns n; any other comment is a comment.
 		rest = strings.TrimSpace(rest)
 		if sym, ok := strings.CutSuffix(rest, " is not set"); ok && strings.HasPrefix(sym, Prefix) && validName(sym[len(Prefix):]) {
-			return sym[len(Prefix):], Value{Raw: "n", Kind: KindBool}, nil
+			return sym, Value{Raw: "n", Kind: KindBool}, nil
 		}
 		return "", Value{}, nil
 	}
@@ -170,15 +170,15 @@ func parseLine(s string) (string, Value, error) {
 	if !ok {
 		return "", Value{}, errors.New("no '=' in an assignment")
 	}
-	sym, ok := strings.CutPrefix(strings.TrimSpace(lhs), Prefix)
-	if !ok || !validName(sym) {
-		return "", Value{}, fmt.Errorf("%q is not a CONFIG_ symbol", strings.TrimSpace(lhs))
+	opt := strings.TrimSpace(lhs)
+	if sym, ok := strings.CutPrefix(opt, Prefix); !ok || !validName(sym) {
+		return "", Value{}, fmt.Errorf("%q is not a CONFIG_ symbol", opt)
 	}
 	v, err := parseValue(strings.TrimSpace(rhs))
 	if err != nil {
 		return "", Value{}, err
 	}
-	return sym, v, nil
+	return opt, v, nil
 }
 
 func validName(s string) bool {
@@ -236,13 +236,14 @@ func unquote(s string) (string, error) {
 	return "", errors.New("unterminated string")
 }
 
-// Lookup is the assignment of name (with or without Prefix).
+// Lookup is the assignment of an option, named as in the file
+// ("CONFIG_LOG").
 func (c *Config) Lookup(name string) (Value, bool) {
-	v, ok := c.values[strings.TrimPrefix(name, Prefix)]
+	v, ok := c.values[name]
 	return v, ok
 }
 
-// Names lists the assigned symbols (without Prefix) in order of first
+// Names lists the assigned options ("CONFIG_LOG") in order of first
 // assignment.
 func (c *Config) Names() []string { return slices.Clone(c.order) }
 
@@ -254,7 +255,7 @@ type TypeError struct {
 }
 
 func (e *TypeError) Error() string {
-	return fmt.Sprintf("%s: %s%s is %s %q, not a %s value", e.Value.Where(), Prefix, e.Name, e.Value.Kind, e.Value.Raw, e.Want)
+	return fmt.Sprintf("%s: %s is %s %q, not a %s value", e.Value.Where(), e.Name, e.Value.Kind, e.Value.Raw, e.Want)
 }
 
 // Bool is a bool option: set reports whether it was assigned at all.
@@ -264,7 +265,7 @@ func (c *Config) Bool(name string) (val, set bool, err error) {
 		return false, false, nil
 	}
 	if v.Kind != KindBool {
-		return false, true, &TypeError{Name: strings.TrimPrefix(name, Prefix), Value: v, Want: KindBool}
+		return false, true, &TypeError{Name: name, Value: v, Want: KindBool}
 	}
 	return v.Raw != "n", true, nil
 }
@@ -283,7 +284,7 @@ func (c *Config) Int(name string) (val int64, set bool, err error) {
 		n, err := strconv.ParseUint(v.Raw[2:], 16, 64)
 		return int64(n), true, err
 	}
-	return 0, true, &TypeError{Name: strings.TrimPrefix(name, Prefix), Value: v, Want: KindInt}
+	return 0, true, &TypeError{Name: name, Value: v, Want: KindInt}
 }
 
 // String is a string option.
@@ -293,12 +294,12 @@ func (c *Config) String(name string) (val string, set bool, err error) {
 		return "", false, nil
 	}
 	if v.Kind != KindString {
-		return "", true, &TypeError{Name: strings.TrimPrefix(name, Prefix), Value: v, Want: KindString}
+		return "", true, &TypeError{Name: name, Value: v, Want: KindString}
 	}
 	return v.Raw, true, nil
 }
 
-// Unused lists the assigned symbols that known does not claim, for a
+// Unused lists the assigned options that known does not claim, for a
 // persona to report once as ignored.
 func (c *Config) Unused(known func(name string) bool) []string {
 	var out []string

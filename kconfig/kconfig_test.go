@@ -3,6 +3,7 @@ package kconfig
 import (
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -22,23 +23,23 @@ func TestForumFragmentsLoadAsWritten(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, set)
 	assert.Equal(t, "deviceid", id)
-	tag, _, err := c.Int("MQTT_HELPER_SEC_TAG")
+	tag, _, err := c.Int("CONFIG_MQTT_HELPER_SEC_TAG")
 	require.NoError(t, err)
 	assert.EqualValues(t, 10, tag)
-	second, _, err := c.Int("MQTT_HELPER_SECONDARY_SEC_TAG")
+	second, _, err := c.Int("CONFIG_MQTT_HELPER_SECONDARY_SEC_TAG")
 	require.NoError(t, err)
 	assert.EqualValues(t, -1, second)
-	port, _, err := c.Int("MQTT_HELPER_PORT")
+	port, _, err := c.Int("CONFIG_MQTT_HELPER_PORT")
 	require.NoError(t, err)
 	assert.EqualValues(t, 443, port, "from the WebSocket overlay")
-	ws, _, err := c.Bool("MQTT_LIB_WEBSOCKET")
+	ws, _, err := c.Bool("CONFIG_MQTT_LIB_WEBSOCKET")
 	require.NoError(t, err)
 	assert.True(t, ws)
-	down, set, err := c.Bool("L2_WIFI_CONNECTIVITY_AUTO_DOWN")
+	down, set, err := c.Bool("CONFIG_L2_WIFI_CONNECTIVITY_AUTO_DOWN")
 	require.NoError(t, err)
 	assert.True(t, set)
 	assert.False(t, down)
-	dbg, _, _ := c.Bool("MQTT_HELPER_LOG_LEVEL_DBG")
+	dbg, _, _ := c.Bool("CONFIG_MQTT_HELPER_LOG_LEVEL_DBG")
 	assert.False(t, dbg, "commented out in the overlay")
 	v, ok := c.Lookup("CONFIG_MQTT_KEEPALIVE")
 	require.True(t, ok)
@@ -54,18 +55,18 @@ func TestParseLines(t *testing.T) {
 		want    Value
 		wantErr string
 	}{
-		{"bool", "CONFIG_LOG=y", "LOG", Value{Raw: "y", Kind: KindBool}, ""},
-		{"module", "CONFIG_X=m", "X", Value{Raw: "m", Kind: KindBool}, ""},
-		{"not set", "# CONFIG_LOG is not set", "LOG", Value{Raw: "n", Kind: KindBool}, ""},
+		{"bool", "CONFIG_LOG=y", "CONFIG_LOG", Value{Raw: "y", Kind: KindBool}, ""},
+		{"module", "CONFIG_X=m", "CONFIG_X", Value{Raw: "m", Kind: KindBool}, ""},
+		{"not set", "# CONFIG_LOG is not set", "CONFIG_LOG", Value{Raw: "n", Kind: KindBool}, ""},
 		{"comment", "# Logging", "", Value{}, ""},
 		{"commented assignment", "# CONFIG_MQTT_LOG_LEVEL_DBG=y", "", Value{}, ""},
 		{"blank", "", "", Value{}, ""},
-		{"negative int", "CONFIG_MQTT_HELPER_SECONDARY_SEC_TAG=-1", "MQTT_HELPER_SECONDARY_SEC_TAG", Value{Raw: "-1", Kind: KindInt}, ""},
-		{"hex", "CONFIG_BASE=0x2000", "BASE", Value{Raw: "0x2000", Kind: KindHex}, ""},
-		{"string", `CONFIG_AZURE_IOT_HUB_HOSTNAME="my-hub.azure-devices.net"`, "AZURE_IOT_HUB_HOSTNAME", Value{Raw: "my-hub.azure-devices.net", Kind: KindString}, ""},
-		{"escapes", `CONFIG_S="a\"b\\c"`, "S", Value{Raw: `a"b\c`, Kind: KindString}, ""},
-		{"empty string", `CONFIG_S=""`, "S", Value{Raw: "", Kind: KindString}, ""},
-		{"spaces around", "  CONFIG_LOG = y  ", "LOG", Value{Raw: "y", Kind: KindBool}, ""},
+		{"negative int", "CONFIG_MQTT_HELPER_SECONDARY_SEC_TAG=-1", "CONFIG_MQTT_HELPER_SECONDARY_SEC_TAG", Value{Raw: "-1", Kind: KindInt}, ""},
+		{"hex", "CONFIG_BASE=0x2000", "CONFIG_BASE", Value{Raw: "0x2000", Kind: KindHex}, ""},
+		{"string", `CONFIG_AZURE_IOT_HUB_HOSTNAME="my-hub.azure-devices.net"`, "CONFIG_AZURE_IOT_HUB_HOSTNAME", Value{Raw: "my-hub.azure-devices.net", Kind: KindString}, ""},
+		{"escapes", `CONFIG_S="a\"b\\c"`, "CONFIG_S", Value{Raw: `a"b\c`, Kind: KindString}, ""},
+		{"empty string", `CONFIG_S=""`, "CONFIG_S", Value{Raw: "", Kind: KindString}, ""},
+		{"spaces around", "  CONFIG_LOG = y  ", "CONFIG_LOG", Value{Raw: "y", Kind: KindBool}, ""},
 		{"no equals", "CONFIG_LOG", "", Value{}, "no '='"},
 		{"not a symbol", "LOG=y", "", Value{}, `"LOG" is not a CONFIG_ symbol`},
 		{"bad name", "CONFIG_A-B=y", "", Value{}, "is not a CONFIG_ symbol"},
@@ -111,31 +112,31 @@ func TestLaterFragmentsWinAndOverridesAreRecorded(t *testing.T) {
 	b, err := Parse("overlay.conf", []byte("CONFIG_MQTT_HELPER_SEC_TAG=42\nCONFIG_LOG=y\n"))
 	require.NoError(t, err)
 	a.Merge(b)
-	tag, _, err := a.Int("MQTT_HELPER_SEC_TAG")
+	tag, _, err := a.Int("CONFIG_MQTT_HELPER_SEC_TAG")
 	require.NoError(t, err)
 	assert.EqualValues(t, 42, tag)
 	require.Len(t, a.Overrides, 1)
 	assert.Equal(t, "prj.conf:1", a.Overrides[0].Old.Where())
 	assert.Equal(t, "overlay.conf:1", a.Overrides[0].New.Where())
-	assert.Equal(t, []string{"MQTT_HELPER_SEC_TAG", "LOG"}, a.Names())
+	assert.Equal(t, []string{"CONFIG_MQTT_HELPER_SEC_TAG", "CONFIG_LOG"}, a.Names())
 }
 
 func TestTypedAccessors(t *testing.T) {
 	c, err := Parse("prj.conf", []byte("CONFIG_TAG=\"10\"\nCONFIG_ON=y\nCONFIG_N=0x10\n"))
 	require.NoError(t, err)
-	_, _, err = c.Int("TAG")
+	_, _, err = c.Int("CONFIG_TAG")
 	assert.EqualError(t, err, `prj.conf:1: CONFIG_TAG is string "10", not a int value`)
-	_, _, err = c.String("ON")
+	_, _, err = c.String("CONFIG_ON")
 	var te *TypeError
 	assert.True(t, errors.As(err, &te))
-	n, set, err := c.Int("N")
+	n, set, err := c.Int("CONFIG_N")
 	require.NoError(t, err)
 	assert.True(t, set)
 	assert.EqualValues(t, 16, n)
-	_, set, err = c.Bool("MISSING")
+	_, set, err = c.Bool("CONFIG_MISSING")
 	assert.NoError(t, err)
 	assert.False(t, set)
-	assert.Equal(t, []string{"ON", "N"}, c.Unused(func(n string) bool { return n == "TAG" }))
+	assert.Equal(t, []string{"CONFIG_ON", "CONFIG_N"}, c.Unused(func(n string) bool { return n == "CONFIG_TAG" }))
 }
 
 func FuzzParse(f *testing.F) {
@@ -152,7 +153,7 @@ func FuzzParse(f *testing.F) {
 		}
 		for _, n := range c.Names() {
 			v, ok := c.Lookup(n)
-			if !ok || !validName(n) {
+			if !ok || !strings.HasPrefix(n, Prefix) || !validName(n[len(Prefix):]) {
 				t.Fatalf("name %q listed but not valid or not found", n)
 			}
 			switch v.Kind {
