@@ -192,3 +192,32 @@ func TestCMNGOverTheLineCap(t *testing.T) {
 	assert.Equal(t, []string{"OK"}, exchange(t, s, "AT%CMNG=1,43"), "nothing was stored")
 	assert.Len(t, exchange(t, s, "AT%CMNG=1,42"), 2)
 }
+
+// A client that writes a backlog and closes without reading leaves nothing
+// for the next one: neither its partial command (which would turn the next
+// client's AT into AT+CGAT, ERROR) nor answers to its commands, %KEYGEN's
+// included, however soon the next client opens.
+func TestTheNextClientGetsAnswersToItsOwnCommandsOnly(t *testing.T) {
+	b := runBoard(t, Config{})
+	for i := range 10 {
+		s := open(t, b)
+		backlog := strings.Repeat("AT+CGMI\r\n", 100) + "AT%KEYGEN=42,2,0\r\n" + strings.Repeat("AT+CGMR\r\n", 20) + "AT+CG"
+		require.NoError(t, s.Write([]byte(backlog)))
+		require.NoError(t, s.Close())
+
+		s = open(t, b)
+		assertQuiet(t, s, 20*time.Millisecond, "cycle %d: the old client's answers reached the new one", i)
+		assert.Equal(t, []string{"OK"}, exchange(t, s, "AT"), "cycle %d", i)
+		assertQuiet(t, s, 100*time.Millisecond, "cycle %d: stale bytes after the answer", i)
+		require.NoError(t, s.Close())
+	}
+}
+
+// assertQuiet checks that nothing arrives for d, showing the start of what did.
+func assertQuiet(t *testing.T, s *hosttool.Serial, d time.Duration, format string, args ...any) {
+	t.Helper()
+	got := s.ReadFor(d)
+	if len(got) > 0 {
+		t.Errorf(format+": %d bytes, starting %q", append(args, len(got), got[:min(len(got), 60)])...)
+	}
+}
