@@ -8,10 +8,10 @@
 //
 // The stand-ins have their own keys and key ids, so they never verify as
 // the real roots, and a trust store holding both builds paths through the
-// stand-in;
-// RealRoots and LookupRealRoot let the device side recognise the real public
-// PEM of a root by its fingerprint and use the stand-in of the same name
-// (DESIGN.md "Real roots vs stand-ins").
+// stand-in. RealRoots and LookupRealRoot let the device side recognise the
+// real public PEM of a root by its fingerprint and use the stand-in of the
+// same name (DESIGN.md "Real roots vs stand-ins"); RealKeyID maps a served
+// key id back to the real one.
 //
 // Generated material lives as PEM files in one state directory, is made once
 // and reused by later runs.
