@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -120,8 +121,8 @@ func (e *Emulator) Start(ctx context.Context) error {
 				return nil, false
 			},
 			Rejected: e.wsRejected,
-			HandshakeFailed: func(remote string, err error) {
-				recordHandshakeFailure(e.rec, e.cfg.clock, ListenerWS, remote, err)
+			HandshakeFailed: func(remote string, st tls.ConnectionState, err error) {
+				recordHandshakeFailure(e.rec, e.cfg.clock, ListenerWS, remote, newTLSContext(st, ""), err)
 			},
 			HandshakeTimeout: e.cfg.handshakeTimeout,
 		})
@@ -195,18 +196,21 @@ func (e *Emulator) renegotiationGate(r *http.Request) error {
 	if !e.cfg.renegotiationGate || (r.TLS != nil && isDPSName(r.TLS.ServerName)) {
 		return nil
 	}
-	if r.URL.Query().Get(NoClientCertQuery) == "true" {
+	if !WebSocketRenegotiates(r.URL) {
 		return nil
 	}
 	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
 		return nil
 	}
+	tc := requestTLSContext(r)
 	rs := Reason{Time: e.cfg.clock(), Service: serviceName, Check: CheckRenegotiation,
 		Detail: "WebSocket request without " + NoClientCertQuery + "=true and no client certificate in the first handshake: " +
-			"the real hub renegotiates to request one; a client without renegotiation support is disconnected",
+			"the real hub renegotiates to request one; a client without renegotiation support is disconnected " +
+			"(strict renegotiation gate on)",
 		Values: map[string]string{"remote": r.RemoteAddr, "requestURI": r.RequestURI}}
+	tc.addValues(rs.Values)
 	e.rec.reason(rs)
-	e.rec.attempt(Attempt{Time: rs.Time, Remote: r.RemoteAddr, Listener: ListenerWS, Outcome: OutcomeRefused, ConnackCode: -1, Reason: &rs})
+	e.rec.attempt(Attempt{Time: rs.Time, Remote: r.RemoteAddr, Listener: ListenerWS, Outcome: OutcomeRefused, ConnackCode: -1, Reason: &rs, TLS: tc})
 	return wsconn.ErrDropped
 }
 
@@ -214,8 +218,10 @@ func (e *Emulator) wsRejected(r *http.Request, status int, why string) {
 	rs := Reason{Time: e.cfg.clock(), Service: serviceName, Check: CheckWebSocketUpgrade, Detail: why,
 		Values: map[string]string{"remote": r.RemoteAddr, "path": r.URL.Path,
 			"subprotocols": r.Header.Get("Sec-Websocket-Protocol"), "status": fmt.Sprint(status)}}
+	tc := requestTLSContext(r)
+	tc.addValues(rs.Values)
 	e.rec.reason(rs)
-	e.rec.attempt(Attempt{Time: rs.Time, Remote: r.RemoteAddr, Listener: ListenerWS, Outcome: OutcomeRefused, ConnackCode: -1, Reason: &rs})
+	e.rec.attempt(Attempt{Time: rs.Time, Remote: r.RemoteAddr, Listener: ListenerWS, Outcome: OutcomeRefused, ConnackCode: -1, Reason: &rs, TLS: tc})
 }
 
 // AssignDevice implements dps.Assigner: DPS creates or updates the hub

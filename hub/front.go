@@ -90,7 +90,7 @@ func (l *tlsListener) handle(c net.Conn, establish listeners.EstablishFn) {
 	err := tc.HandshakeContext(ctx)
 	cancel()
 	if err != nil {
-		recordHandshakeFailure(l.rec, l.clk, l.id, c.RemoteAddr().String(), err)
+		recordHandshakeFailure(l.rec, l.clk, l.id, c.RemoteAddr().String(), newTLSContext(tc.ConnectionState(), ""), err)
 		_ = c.Close()
 		return
 	}
@@ -124,9 +124,10 @@ func (l *tlsListener) Close(closeClients listeners.CloseFn) {
 
 // recordHandshakeFailure keeps a TLS refusal (e.g. TLS 1.1, a device that
 // rejected the server chain) in the attempt list.
-func recordHandshakeFailure(rec *recorder, clk func() time.Time, listener, remote string, err error) {
+func recordHandshakeFailure(rec *recorder, clk func() time.Time, listener, remote string, tc *TLSContext, err error) {
 	rs := Reason{Time: clk(), Service: serviceName, Check: CheckTLSHandshake, Detail: err.Error(),
 		Values: map[string]string{"remote": remote, "listener": listener}}
+	tc.addValues(rs.Values)
 	rec.reason(rs)
-	rec.attempt(Attempt{Time: rs.Time, Remote: remote, Listener: listener, Outcome: OutcomeRefused, ConnackCode: -1, Reason: &rs})
+	rec.attempt(Attempt{Time: rs.Time, Remote: remote, Listener: listener, Outcome: OutcomeRefused, ConnackCode: -1, Reason: &rs, TLS: tc})
 }

@@ -50,7 +50,7 @@ func newConfig(opts []Option) *config {
 		mqttAddr:          "127.0.0.1:8883",
 		wsAddr:            "127.0.0.1:443",
 		hubMigration:      DefaultHubMigrationDate,
-		renegotiationGate: true,
+		renegotiationGate: false,
 		handshakeTimeout:  10 * time.Second,
 	}
 	for _, o := range opts {
@@ -142,9 +142,14 @@ func WithExtraHosts(h ...string) Option {
 	return func(c *config) { c.extraHosts = append(c.extraHosts, h...) }
 }
 
-// WithRenegotiationGate turns the WS1 model on or off (default on): on the
-// WebSocket listener a request without `iothub-no-client-cert=true` from a
-// client that sent no certificate in the first handshake is dropped, as
-// the real hub's renegotiation drops a client that cannot renegotiate.
-// See the package documentation.
+// WithRenegotiationGate turns the strict server-side WS1 model on or off
+// (default off). On: on the WebSocket listener a request without
+// `iothub-no-client-cert=true` from a client that sent no certificate in the
+// first handshake is dropped, as the real hub's renegotiation drops a client
+// that cannot renegotiate — but so is every client that could have
+// renegotiated (the Node and C SDKs over OpenSSL), which the real hub
+// accepts. Off (the default) accepts what the real hub accepts from a
+// client that can renegotiate; a device model whose TLS stack cannot
+// renegotiate reproduces WS1 itself with WebSocketRenegotiates. See the
+// package documentation.
 func WithRenegotiationGate(on bool) Option { return func(c *config) { c.renegotiationGate = on } }

@@ -78,6 +78,8 @@ type Attempt struct {
 	// ConnackCode is the CONNACK return code sent; -1 when the socket was closed without one.
 	ConnackCode int     `json:"connackCode"`
 	Reason      *Reason `json:"reason,omitempty"`
+	// TLS is what was known below MQTT (SNI, WebSocket request, client certificate).
+	TLS *TLSContext `json:"tls,omitempty"`
 }
 
 // ring is a bounded FIFO list.

@@ -659,7 +659,8 @@ var errRefused = errors.New("hub: connection refused")
 func (h *hook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 	s := h.s
 	now := s.now()
-	att := Attempt{Time: now, Remote: cl.Net.Remote, Listener: cl.Net.Listener, ClientID: pk.Connect.ClientIdentifier}
+	att := Attempt{Time: now, Remote: cl.Net.Remote, Listener: cl.Net.Listener, ClientID: pk.Connect.ClientIdentifier,
+		TLS: clientTLSContext(cl)}
 	res, ref := s.authenticate(cl, pk)
 	if ref != nil {
 		rs := ref.reason

@@ -355,7 +355,7 @@ func (h *handler) attempts(r *http.Request) (int, any, error) {
 	dev := r.URL.Query().Get("device")
 	out := make([]hub.Attempt, 0, len(all))
 	for _, a := range all {
-		if dev == "" || a.DeviceID == dev || a.ClientID == dev {
+		if a.Concerns(dev) {
 			out = append(out, a)
 		}
 	}

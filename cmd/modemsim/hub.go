@@ -159,7 +159,7 @@ func runHubServe(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	dpsRoot := fs.String("dps-root", "auto", "DPS server chain root: auto (by date), "+strings.Join(hubadmin.RootAliases(), ", "))
 	date := fs.String("date", "", "simulation clock start, e.g. 2024-06-01 or RFC 3339 (default: real time); tools like mosquitto check certificates against real time")
 	pkiDir := fs.String("pki", "", "stand-in PKI directory (default <state>/hub/pki); share it to keep one set of roots")
-	renegGate := fs.Bool("renegotiation-gate", true, "on the WebSocket port, drop a client that sent no certificate and no ?iothub-no-client-cert=true, as the real hub's renegotiation drops a TLS stack that cannot renegotiate (forum case WS1); turn off for clients that can renegotiate, such as the Azure C SDK with OpenSSL")
+	renegGate := fs.Bool("renegotiation-gate", false, "strict WS1 model: on the WebSocket port, drop a client that sent no certificate and no ?iothub-no-client-cert=true, as the real hub's renegotiation drops a TLS stack that cannot renegotiate (mbedTLS without CONFIG_MBEDTLS_SSL_RENEGOTIATION, Go); off by default because it also drops clients that can renegotiate (Node SDK, C SDK over OpenSSL), which the real hub accepts")
 	legacy := fs.Bool("legacy-ciphers", false, "also accept the pre-2025 cipher suites of hubs without TLS enforcement")
 	tls13 := fs.Bool("tls13", false, "also accept TLS 1.3 (new-style hubs); classic hub names are TLS 1.2 only")
 	twinLimit := fs.Int("twin-rate-limit", 0, "answer twin requests beyond this many per second with 429 (0: unlimited)")

@@ -44,8 +44,9 @@ type Config struct {
 	Route func(r *http.Request) (establish func(c net.Conn) error, ok bool)
 	// Rejected, if set, is told about every refused request.
 	Rejected func(r *http.Request, status int, why string)
-	// HandshakeFailed, if set, is told about every failed TLS handshake.
-	HandshakeFailed func(remote string, err error)
+	// HandshakeFailed, if set, is told about every failed TLS handshake with
+	// what the handshake got to (SNI, client certificates).
+	HandshakeFailed func(remote string, state tls.ConnectionState, err error)
 	// HandshakeTimeout bounds the TLS handshake (default 10 s).
 	HandshakeTimeout time.Duration
 }
@@ -152,7 +153,7 @@ func (h *handshakeListener) acceptLoop() {
 			cancel()
 			if err != nil {
 				if h.cfg.HandshakeFailed != nil {
-					h.cfg.HandshakeFailed(c.RemoteAddr().String(), err)
+					h.cfg.HandshakeFailed(c.RemoteAddr().String(), tc.ConnectionState(), err)
 				}
 				_ = c.Close()
 				return
@@ -284,7 +285,7 @@ func (l *Listener) handle(w http.ResponseWriter, r *http.Request, establish list
 	if err != nil {
 		return // gorilla already answered with an HTTP error
 	}
-	c := &Conn{ws: ws, query: r.URL.Query(), host: r.Host}
+	c := &Conn{ws: ws, query: r.URL.Query(), host: r.Host, requestURI: r.RequestURI}
 	if r.TLS != nil {
 		c.state = *r.TLS
 	}
@@ -309,6 +310,8 @@ type Conn struct {
 	state tls.ConnectionState
 	query url.Values
 	host  string
+	// requestURI is the upgrade request's path and query.
+	requestURI string
 
 	rmu sync.Mutex
 	r   io.Reader
@@ -317,6 +320,9 @@ type Conn struct {
 
 // ConnectionState returns the TLS state of the handshake under the upgrade.
 func (c *Conn) ConnectionState() tls.ConnectionState { return c.state }
+
+// RequestURI returns the upgrade request's path and query as sent.
+func (c *Conn) RequestURI() string { return c.requestURI }
 
 // Query returns the upgrade request's query parameters.
 func (c *Conn) Query() url.Values { return c.query }
