@@ -403,7 +403,13 @@ func (s *Service) UpdateDesired(id string, patch []byte) (Twin, error) {
 	if err != nil {
 		return Twin{}, err
 	}
-	ver := d.Twin.DesiredVersion
+	s.pushDesired(id, p, d.Twin.DesiredVersion)
+	return d.Twin, nil
+}
+
+// pushDesired sends a desired-properties patch to the device if it is
+// connected and subscribed (§1.6: pushes only while connected).
+func (s *Service) pushDesired(id string, p map[string]any, ver int64) {
 	push := copyMap(p)
 	push["$version"] = ver
 	body, _ := json.Marshal(push)
@@ -421,7 +427,6 @@ func (s *Service) UpdateDesired(id string, patch []byte) (Twin, error) {
 			s.cfg.log.Debug("hub: desired push", "device", id, "error", err)
 		}
 	}
-	return d.Twin, nil
 }
 
 // InvokeMethod calls a direct method and waits for the device's answer

@@ -39,6 +39,7 @@ type Emulator struct {
 	mu      sync.Mutex
 	mqttL   *tlsListener
 	wsL     *wsconn.Listener
+	https   http.Handler // the service REST API on the WebSocket port (ServeHTTPS)
 	started bool
 	closed  bool
 	done    chan struct{}
@@ -121,6 +122,7 @@ func (e *Emulator) Start(ctx context.Context) error {
 				return nil, false
 			},
 			Rejected: e.wsRejected,
+			Fallback: e.https,
 			HandshakeFailed: func(remote string, st tls.ConnectionState, err error) {
 				recordHandshakeFailure(e.rec, e.cfg.clock, ListenerWS, remote, newTLSContext(st, ""), err)
 			},

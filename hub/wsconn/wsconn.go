@@ -42,6 +42,10 @@ type Config struct {
 	// Route, if set, may hand the connection to another MQTT server (for
 	// example DPS chosen by SNI); ok=false uses the listener's own server.
 	Route func(r *http.Request) (establish func(c net.Conn) error, ok bool)
+	// Fallback, if set, serves plain HTTPS requests (not WebSocket upgrades)
+	// for paths other than Path: the real port 443 also carries the
+	// service REST API.
+	Fallback http.Handler
 	// Rejected, if set, is told about every refused request.
 	Rejected func(r *http.Request, status int, why string)
 	// HandshakeFailed, if set, is told about every failed TLS handshake with
@@ -257,6 +261,10 @@ func (l *Listener) handle(w http.ResponseWriter, r *http.Request, establish list
 	}
 	defer l.wg.Done()
 	if r.URL.Path != l.cfg.Path {
+		if l.cfg.Fallback != nil && !websocket.IsWebSocketUpgrade(r) {
+			l.cfg.Fallback.ServeHTTP(w, r)
+			return
+		}
 		l.reject(w, r, "wrong path "+r.URL.Path)
 		return
 	}
