@@ -20,6 +20,7 @@ import (
 	"github.com/modemsim/modemsim/hub"
 	"github.com/modemsim/modemsim/pki"
 	"github.com/modemsim/modemsim/sas"
+	"github.com/modemsim/modemsim/serviceapi"
 )
 
 // maxBody bounds request bodies: the largest legitimate one is a D2C-sized
@@ -52,6 +53,8 @@ type handler struct {
 	log        *slog.Logger
 	now        func() time.Time
 	dpsReasons *DPSReasons
+	// connStrings serves GET /connection-strings (WithConnectionStrings).
+	connStrings func(policy string) ([]serviceapi.ConnectionString, error)
 }
 
 // NewHandler returns the admin API of e.
@@ -100,6 +103,7 @@ func NewHandler(e *hub.Emulator, opts ...Option) http.Handler {
 		"POST /dps/certificates/{name}/verification-code": h.dpsCACode,
 		"POST /dps/certificates/{name}/verify":            h.verifyDPSCA,
 		"GET /dps/registrations":                          h.registrations,
+		"GET /connection-strings":                         h.connectionStrings,
 	}
 	for pattern, f := range routes {
 		mux.HandleFunc(pattern, h.wrap(f))

@@ -78,6 +78,7 @@ func hubTree() hubCmd {
 		{name: "attempts", summary: "list recent connection attempts and why they were refused", run: attempts},
 		{name: "reasons", summary: "list recent hub and DPS refusal reasons", run: reasons},
 		{name: "info", summary: "show the running emulator's host names, ID scope, addresses and roots", run: hubInfo},
+		{name: "connection-string", summary: "print the service connection strings of the hub's and DPS's shared access policies", run: connectionString},
 		{name: "load", summary: "measure connects/s and QoS 1 messages/s: hub vs plain mochi-mqtt", run: runHubLoad},
 		{name: "root", summary: "print a stand-in root PEM (hub, dps, all, digicert-g2, baltimore, microsoft-2017)", run: rootPEM},
 		{name: "dps", summary: "Device Provisioning Service (az iot dps)", sub: []hubCmd{
@@ -222,6 +223,10 @@ func runHubServe(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	defer e.Close()
+	api, err := serveServiceAPI(e, hubDir, clock, logger)
+	if err != nil {
+		return err
+	}
 	if err := e.Start(ctx); err != nil {
 		return err
 	}
@@ -230,7 +235,8 @@ func runHubServe(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return fmt.Errorf("admin API: %w", err)
 	}
 	srv := &http.Server{
-		Handler: hubadmin.NewHandler(e, hubadmin.WithLogger(logger), hubadmin.WithClock(clock), hubadmin.WithDPSReasons(dpsReasons)),
+		Handler: hubadmin.NewHandler(e, hubadmin.WithLogger(logger), hubadmin.WithClock(clock), hubadmin.WithDPSReasons(dpsReasons),
+			hubadmin.WithConnectionStrings(api.ConnectionStrings)),
 		// Telemetry streams end with the command.
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 		ReadHeaderTimeout: 10 * time.Second,
@@ -253,6 +259,9 @@ func runHubServe(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fmt.Fprintf(tw, "  MQTT/TLS\t%s\n", orOff(e.MQTTAddr()))
 	fmt.Fprintf(tw, "  MQTT/WebSocket/TLS\t%s\n", orOff(e.WebSocketAddr()))
 	fmt.Fprintf(tw, "  admin API\thttp://%s\n", ln.Addr())
+	if e.WebSocketAddr() != "" {
+		fmt.Fprintf(tw, "  service API\thttps://%s, https://%s on %s ('hub connection-string')\n", e.HostName(), api.DPSHostName(), e.WebSocketAddr())
+	}
 	fmt.Fprintf(tw, "  DPS host name\t%s (same ports, chosen by TLS SNI)\n", hub.DefaultDPSHostName)
 	fmt.Fprintf(tw, "  DPS ID scope\t%s\n", e.DPS().IDScope())
 	fmt.Fprintf(tw, "  hub chain root\t%s (stand-in)\n", e.HubRoot())
@@ -339,7 +348,7 @@ func newAdminFlags(path, summary string, stderr io.Writer) *adminFlags {
 	fs := flag.NewFlagSet(path, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	a := &adminFlags{fs: fs,
-		admin:  fs.String("admin", "http://"+defaultHubAdminAddr, "admin API of a running 'modemsim hub serve'"),
+		admin:  fs.String("admin", defaultAdminURL(), "admin API of a running 'modemsim hub serve' (default from $"+adminEnv+")"),
 		asJSON: fs.Bool("json", false, "print JSON instead of text"),
 	}
 	fs.Usage = func() {
