@@ -34,6 +34,9 @@ type config struct {
 	handshakeTimeout  time.Duration
 	dpsOpts           []dps.Option
 
+	// c2dTTL is how long a C2D message waits for its device (WithC2DTTL).
+	c2dTTL time.Duration
+
 	// fault switches
 	twinLimit  int
 	twinWindow time.Duration
@@ -52,6 +55,7 @@ func newConfig(opts []Option) *config {
 		hubMigration:      DefaultHubMigrationDate,
 		renegotiationGate: false,
 		handshakeTimeout:  10 * time.Second,
+		c2dTTL:            DefaultC2DTTL,
 	}
 	for _, o := range opts {
 		o(c)

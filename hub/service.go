@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -49,6 +50,8 @@ type C2DMessage struct {
 	Payload    []byte            `json:"payload"`
 	Properties map[string]string `json:"properties"`
 	Enqueued   time.Time         `json:"enqueued"`
+	// Expiry is when the hub drops the message undelivered (WithC2DTTL).
+	Expiry time.Time `json:"expiryTime"`
 
 	inflight bool // sent, PUBACK pending
 }
@@ -105,6 +108,8 @@ type Service struct {
 	connSeq atomic.Uint64
 	ridSeq  atomic.Uint64
 	msgSeq  atomic.Uint64
+	// c2dPath keeps the pending C2D messages across restarts (c2dstore.go).
+	c2dPath string
 }
 
 // NewService opens (or creates) the registry in dir and builds the hub's
@@ -127,6 +132,10 @@ func newService(dir string, cfg *config) (*Service, error) {
 		conns:     map[*mqtt.Client]*conn{},
 		devices:   map[string]*devState{},
 		tele:      map[int]chan Message{},
+		c2dPath:   filepath.Join(dir, c2dFile),
+	}
+	if err := s.loadC2D(); err != nil {
+		return nil, err
 	}
 	s.srv = NewMQTTServer(cfg.log)
 	if err := s.srv.AddHook(&hook{s: s}, nil); err != nil {

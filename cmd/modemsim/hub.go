@@ -73,6 +73,7 @@ func hubTree() hubCmd {
 		}},
 		{name: "c2d", summary: "cloud-to-device messages", sub: []hubCmd{
 			{name: "send", summary: "send a cloud-to-device message", run: c2dSend},
+			{name: "list", summary: "list pending cloud-to-device messages (kept across restarts until delivered or expired)", run: c2dList},
 		}},
 		{name: "monitor", summary: "stream device-to-cloud telemetry until Ctrl-C", run: monitor},
 		{name: "attempts", summary: "list recent connection attempts and why they were refused", run: attempts},

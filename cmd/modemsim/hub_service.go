@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/modemsim/modemsim/hub"
@@ -61,6 +63,59 @@ func connectionString(ctx context.Context, args []string, stdout, stderr io.Writ
 		fmt.Fprintln(w, "SERVICE\tPOLICY\tCONNECTION STRING")
 		for _, c := range cs {
 			fmt.Fprintf(w, "%s\t%s\t%s\n", c.Service, c.Policy, c.Value)
+		}
+	})
+}
+
+// pendingC2D is one device's pending messages (for --json).
+type pendingC2D struct {
+	DeviceID string           `json:"deviceId"`
+	Messages []hub.C2DMessage `json:"messages"`
+}
+
+// c2dList is `modemsim hub c2d list`.
+func c2dList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	a := newAdminFlags("modemsim hub c2d list",
+		"List the cloud-to-device messages not yet completed (PUBACKed) by their device, with their expiry.\n"+
+			"The queue is kept on disk: it survives a restart (or kill -9) of 'modemsim hub serve'.", stderr)
+	id := a.fs.String("device", "", "only this device (default: every device)")
+	if err := a.parse(args); err != nil {
+		return err
+	}
+	cl := a.client()
+	ids := []string{*id}
+	if *id == "" {
+		devs, err := cl.Devices(ctx)
+		if err != nil {
+			return err
+		}
+		ids = ids[:0]
+		for _, d := range devs {
+			ids = append(ids, d.ID)
+		}
+	}
+	var all []pendingC2D
+	for _, d := range ids {
+		ms, err := cl.PendingC2D(ctx, d)
+		if err != nil {
+			return err
+		}
+		if len(ms) > 0 || *id != "" {
+			all = append(all, pendingC2D{DeviceID: d, Messages: ms})
+		}
+	}
+	return a.print(stdout, all, func(w io.Writer) {
+		fmt.Fprintln(w, "DEVICE\tMESSAGE ID\tENQUEUED\tEXPIRES\tSIZE\tPROPERTIES")
+		for _, p := range all {
+			for _, m := range p.Messages {
+				props := make([]string, 0, len(m.Properties))
+				for k, v := range m.Properties {
+					props = append(props, k+"="+v)
+				}
+				sort.Strings(props)
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\n", p.DeviceID, m.ID, m.Enqueued.UTC().Format(time.RFC3339),
+					m.Expiry.UTC().Format(time.RFC3339), len(m.Payload), strings.Join(props, ";"))
+			}
 		}
 	})
 }
