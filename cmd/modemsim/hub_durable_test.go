@@ -41,7 +41,7 @@ func buildModemsim(t *testing.T) string {
 
 // process is a running `modemsim hub serve` binary.
 type process struct {
-	cmd               *exec.Cmd
+	cmd                *exec.Cmd
 	admin, mqtt, trust string
 }
 
@@ -128,7 +128,7 @@ func TestHubC2DSurvivesKill9(t *testing.T) {
 	pool := x509.NewCertPool()
 	require.True(t, pool.AppendCertsFromPEM(trust))
 	got := make(chan string, 4)
-	o := paho.NewClientOptions().AddBroker("tls://"+p.mqtt).SetClientID("dev1").SetUsername(tok.Username).SetPassword(tok.Token).
+	o := paho.NewClientOptions().AddBroker("tls://" + p.mqtt).SetClientID("dev1").SetUsername(tok.Username).SetPassword(tok.Token).
 		SetTLSConfig(&tls.Config{RootCAs: pool, ServerName: hub.DefaultHostName}).SetProtocolVersion(4).
 		SetAutoReconnect(false).SetConnectTimeout(20 * time.Second)
 	c := paho.NewClient(o)
