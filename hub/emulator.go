@@ -43,6 +43,9 @@ type Emulator struct {
 	started bool
 	closed  bool
 	done    chan struct{}
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // WithDPSOptions passes options to the DPS service (logger and clock are
@@ -170,7 +173,15 @@ func (e *Emulator) WebSocketAddr() string {
 }
 
 // Close stops listeners, connections and the DPS service.
+// A second caller (the context watcher of Start and the owner may both
+// call it) waits until the first has finished, so state files are complete
+// when Close returns.
 func (e *Emulator) Close() error {
+	e.closeOnce.Do(func() { e.closeErr = e.close() })
+	return e.closeErr
+}
+
+func (e *Emulator) close() error {
 	e.mu.Lock()
 	if e.closed {
 		e.mu.Unlock()

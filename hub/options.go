@@ -36,6 +36,8 @@ type config struct {
 
 	// c2dTTL is how long a C2D message waits for its device (WithC2DTTL).
 	c2dTTL time.Duration
+	// telemetryRetention is how many recent messages are kept.
+	telemetryRetention int
 
 	// fault switches
 	twinLimit  int
@@ -44,18 +46,19 @@ type config struct {
 
 func newConfig(opts []Option) *config {
 	c := &config{
-		hostName:          DefaultHostName,
-		log:               slog.New(slog.NewTextHandler(io.Discard, nil)),
-		clock:             time.Now,
-		skew:              DefaultSASSkew,
-		disabledCode:      5,
-		maxRecords:        256,
-		mqttAddr:          "127.0.0.1:8883",
-		wsAddr:            "127.0.0.1:443",
-		hubMigration:      DefaultHubMigrationDate,
-		renegotiationGate: false,
-		handshakeTimeout:  10 * time.Second,
-		c2dTTL:            DefaultC2DTTL,
+		hostName:           DefaultHostName,
+		log:                slog.New(slog.NewTextHandler(io.Discard, nil)),
+		clock:              time.Now,
+		skew:               DefaultSASSkew,
+		disabledCode:       5,
+		maxRecords:         256,
+		mqttAddr:           "127.0.0.1:8883",
+		wsAddr:             "127.0.0.1:443",
+		hubMigration:       DefaultHubMigrationDate,
+		renegotiationGate:  false,
+		handshakeTimeout:   10 * time.Second,
+		c2dTTL:             DefaultC2DTTL,
+		telemetryRetention: DefaultTelemetryRetention,
 	}
 	for _, o := range opts {
 		o(c)

@@ -110,6 +110,8 @@ type recorder struct {
 	sink     func(Reason)
 	reasons  ring[Reason]
 	attempts ring[Attempt]
+	// onChange, if set, is told after every addition (records.go persists).
+	onChange func()
 }
 
 func newRecorder(log *slog.Logger, sink func(Reason), max int) *recorder {
@@ -126,8 +128,14 @@ func (r *recorder) reason(rs Reason) {
 	if r.sink != nil {
 		r.sink(rs)
 	}
+	if r.onChange != nil {
+		r.onChange()
+	}
 }
 
 func (r *recorder) attempt(a Attempt) {
 	r.attempts.add(a)
+	if r.onChange != nil {
+		r.onChange()
+	}
 }

@@ -104,12 +104,16 @@ type Service struct {
 	devices map[string]*devState
 	tele    map[int]chan Message
 	teleSeq int
+	// retained are the recent messages (WithTelemetryRetention).
+	retained ring[Message]
 
 	connSeq atomic.Uint64
 	ridSeq  atomic.Uint64
 	msgSeq  atomic.Uint64
 	// c2dPath keeps the pending C2D messages across restarts (c2dstore.go).
 	c2dPath string
+	// records keeps attempts and reasons across restarts (records.go).
+	records *recordStore
 }
 
 // NewService opens (or creates) the registry in dir and builds the hub's
@@ -133,12 +137,17 @@ func newService(dir string, cfg *config) (*Service, error) {
 		devices:   map[string]*devState{},
 		tele:      map[int]chan Message{},
 		c2dPath:   filepath.Join(dir, c2dFile),
+		retained:  ring[Message]{max: max(cfg.telemetryRetention, 1)},
 	}
 	if err := s.loadC2D(); err != nil {
 		return nil, err
 	}
+	if s.records, err = openRecords(filepath.Join(dir, recordsFile), s.rec, cfg.log); err != nil {
+		return nil, err
+	}
 	s.srv = NewMQTTServer(cfg.log)
 	if err := s.srv.AddHook(&hook{s: s}, nil); err != nil {
+		s.records.close()
 		return nil, fmt.Errorf("hub: add hook: %w", err)
 	}
 	return s, nil
@@ -459,6 +468,7 @@ func (s *Service) dispatchTelemetry(m Message) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.retainLocked(m)
 	for _, ch := range s.tele {
 		select {
 		case ch <- m:
@@ -641,7 +651,9 @@ func (s *Service) Close() error {
 		}
 	}
 	s.mu.Unlock()
-	return s.srv.Close()
+	err := s.srv.Close()
+	s.records.close()
+	return err
 }
 
 // hook connects mochi's events to the Service.

@@ -554,7 +554,19 @@ func (h *handler) telemetry(w http.ResponseWriter, r *http.Request) {
 	}
 	sse := strings.Contains(r.Header.Get("Accept"), "text/event-stream")
 	dev := r.URL.Query().Get("device")
-	ch, stop := h.e.Telemetry(telemetryBuffer)
+	since, err := parseSince(r.URL.Query().Get("since"), h.now())
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: err.Error()})
+		return
+	}
+	var retained []hub.Message
+	var ch <-chan hub.Message
+	var stop func()
+	if since.IsZero() {
+		ch, stop = h.e.Telemetry(telemetryBuffer)
+	} else {
+		retained, ch, stop = h.e.TelemetrySince(since, telemetryBuffer)
+	}
 	defer stop()
 	if sse {
 		w.Header().Set("Content-Type", "text/event-stream")
@@ -564,35 +576,44 @@ func (h *handler) telemetry(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusOK)
 	flusher.Flush()
+	// write sends one message; false when the client went away.
+	write := func(m hub.Message) bool {
+		if dev != "" && m.DeviceID != dev {
+			return true
+		}
+		ev := TelemetryEvent{Message: m}
+		if utf8.Valid(m.Payload) {
+			ev.Text = string(m.Payload)
+		}
+		b, err := json.Marshal(ev)
+		if err != nil {
+			h.log.Warn("hubadmin: telemetry encode", "error", err)
+			return true
+		}
+		if sse {
+			_, err = fmt.Fprintf(w, "event: telemetry\ndata: %s\n\n", b)
+		} else {
+			_, err = fmt.Fprintf(w, "%s\n", b)
+		}
+		if err != nil {
+			return false
+		}
+		flusher.Flush()
+		return true
+	}
+	for _, m := range retained {
+		if !write(m) {
+			return
+		}
+	}
 	for {
 		select {
 		case <-r.Context().Done():
 			return
 		case m, ok := <-ch:
-			if !ok {
+			if !ok || !write(m) {
 				return
 			}
-			if dev != "" && m.DeviceID != dev {
-				continue
-			}
-			ev := TelemetryEvent{Message: m}
-			if utf8.Valid(m.Payload) {
-				ev.Text = string(m.Payload)
-			}
-			b, err := json.Marshal(ev)
-			if err != nil {
-				h.log.Warn("hubadmin: telemetry encode", "error", err)
-				continue
-			}
-			if sse {
-				_, err = fmt.Fprintf(w, "event: telemetry\ndata: %s\n\n", b)
-			} else {
-				_, err = fmt.Fprintf(w, "%s\n", b)
-			}
-			if err != nil {
-				return
-			}
-			flusher.Flush()
 		}
 	}
 }

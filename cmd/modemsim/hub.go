@@ -794,6 +794,7 @@ func parseProps(s string) (map[string]string, error) {
 func monitor(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	a := newAdminFlags("modemsim hub monitor", "Print device-to-cloud telemetry as it arrives, until Ctrl-C (az iot hub monitor-events).", stderr)
 	id := a.fs.String("device", "", "only this device")
+	sinceFlag := a.fs.String("since", "", "first print the retained messages received since this RFC 3339 time or this long ago on the hub's clock (e.g. 10m)")
 	if err := a.parse(args); err != nil {
 		return err
 	}
@@ -802,7 +803,7 @@ func monitor(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	enc := json.NewEncoder(stdout)
 	enc.SetEscapeHTML(false)
-	return a.client().Telemetry(ctx, *id, func(ev hubadmin.TelemetryEvent) error {
+	return a.client().TelemetrySince(ctx, *id, *sinceFlag, func(ev hubadmin.TelemetryEvent) error {
 		if *a.asJSON {
 			return enc.Encode(ev)
 		}
