@@ -119,8 +119,15 @@ func (e *Emulator) Start(ctx context.Context) error {
 			Path: WebSocketPath, Subprotocol: WebSocketSubprotocol,
 			Gate: e.renegotiationGate,
 			Route: func(r *http.Request) (func(net.Conn) error, bool) {
+				toDPS := func(c net.Conn) error { return dsrv.EstablishConnection(listenerDPSWS, c) }
 				if r.TLS != nil && isDPSName(r.TLS.ServerName) {
-					return func(c net.Conn) error { return dsrv.EstablishConnection(listenerDPSWS, c) }, true
+					return toDPS, true
+				}
+				if r.TLS != nil && needsUsernameRoute(r.TLS.ServerName) {
+					toHub := func(c net.Conn) error { return e.srv.EstablishConnection(ListenerWS, c) }
+					return func(c net.Conn) error {
+						return routeByUsername(c, e.cfg.handshakeTimeout, e.rec, e.cfg.clock, ListenerWS, toDPS, toHub)
+					}, true
 				}
 				return nil, false
 			},

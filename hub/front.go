@@ -98,6 +98,10 @@ func (l *tlsListener) handle(c net.Conn, establish listeners.EstablishFn) {
 		_ = l.dps(tc)
 		return
 	}
+	if l.dps != nil && needsUsernameRoute(tc.ConnectionState().ServerName) {
+		_ = routeByUsername(tc, l.timeout, l.rec, l.clk, l.id, l.dps, func(c net.Conn) error { return establish(l.id, c) })
+		return
+	}
 	_ = establish(l.id, tc)
 }
 
