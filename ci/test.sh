@@ -19,6 +19,8 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 # the system CA bundle is what the system-store-plus-roots.pem tests combine.
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
 [ -f /etc/ssl/certs/ca-certificates.crt ] || need+=(ca-certificates)
+# Headless Chromium loads the web console (webconsole's browser test).
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ ${#need[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   { apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null; } || echo "ci: could not install ${need[*]}; their tests will skip" >&2
 fi

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // TLSContext is what the hub knows about a connection below MQTT: the TLS
@@ -21,6 +22,18 @@ type TLSContext struct {
 	ClientCertSubject string `json:"clientCertSubject,omitempty"`
 	ClientCertCN      string `json:"clientCertCN,omitempty"`
 	ClientCertChain   int    `json:"clientCertChain,omitempty"`
+	// Chain is the client certificate chain as presented, leaf first.
+	Chain []CertSummary `json:"chain,omitempty"`
+}
+
+// CertSummary describes one presented certificate.
+type CertSummary struct {
+	Subject   string    `json:"subject"`
+	Issuer    string    `json:"issuer"`
+	SHA256    string    `json:"sha256"`
+	NotBefore time.Time `json:"notBefore"`
+	NotAfter  time.Time `json:"notAfter"`
+	IsCA      bool      `json:"isCA,omitempty"`
 }
 
 // newTLSContext extracts the context from a (possibly failed) handshake's
@@ -32,7 +45,11 @@ func newTLSContext(st tls.ConnectionState, requestURI string) *TLSContext {
 		leaf := st.PeerCertificates[0]
 		c.ClientCertSubject, c.ClientCertCN = leaf.Subject.String(), leaf.Subject.CommonName
 	}
-	if *c == (TLSContext{}) {
+	for _, x := range st.PeerCertificates {
+		c.Chain = append(c.Chain, CertSummary{Subject: x.Subject.String(), Issuer: x.Issuer.String(),
+			SHA256: thumbSHA256(x.Raw), NotBefore: x.NotBefore, NotAfter: x.NotAfter, IsCA: x.IsCA})
+	}
+	if c.SNI == "" && c.WebSocketRequest == "" && c.ClientCertChain == 0 {
 		return nil
 	}
 	return c

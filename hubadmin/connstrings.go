@@ -38,3 +38,7 @@ func (c *Client) ConnectionStrings(ctx context.Context, policy string) ([]servic
 	var out []serviceapi.ConnectionString
 	return out, c.do(ctx, http.MethodGet, path, nil, &out)
 }
+
+// WithUI serves a web console (package webconsole) under /ui/ on the admin
+// address, behind the same checks as the API; / redirects to it.
+func WithUI(ui http.Handler) Option { return func(h *handler) { h.ui = ui } }

@@ -55,6 +55,8 @@ type handler struct {
 	dpsReasons *DPSReasons
 	// connStrings serves GET /connection-strings (WithConnectionStrings).
 	connStrings func(policy string) ([]serviceapi.ConnectionString, error)
+	// ui serves the web console under /ui/ (WithUI).
+	ui http.Handler
 }
 
 // NewHandler returns the admin API of e.
@@ -109,6 +111,10 @@ func NewHandler(e *hub.Emulator, opts ...Option) http.Handler {
 		mux.HandleFunc(pattern, h.wrap(f))
 	}
 	mux.HandleFunc("GET /telemetry", h.telemetry)
+	if h.ui != nil {
+		mux.Handle("/ui/", h.ui)
+		mux.Handle("GET /{$}", http.RedirectHandler("/ui/", http.StatusFound))
+	}
 	mux.HandleFunc("GET /roots/{name}", h.root)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, errorBody{Error: "no such resource: " + r.Method + " " + r.URL.Path})

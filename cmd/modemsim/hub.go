@@ -21,6 +21,7 @@ import (
 	"github.com/modemsim/modemsim/hub"
 	"github.com/modemsim/modemsim/hubadmin"
 	"github.com/modemsim/modemsim/pki"
+	"github.com/modemsim/modemsim/webconsole"
 )
 
 // Default listen addresses of `modemsim hub serve`: loopback and ports
@@ -228,6 +229,10 @@ func runHubServe(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
+	console, err := webconsole.New(e, logger)
+	if err != nil {
+		return err
+	}
 	if err := e.Start(ctx); err != nil {
 		return err
 	}
@@ -237,7 +242,7 @@ func runHubServe(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	srv := &http.Server{
 		Handler: hubadmin.NewHandler(e, hubadmin.WithLogger(logger), hubadmin.WithClock(clock), hubadmin.WithDPSReasons(dpsReasons),
-			hubadmin.WithConnectionStrings(api.ConnectionStrings)),
+			hubadmin.WithConnectionStrings(api.ConnectionStrings), hubadmin.WithUI(console)),
 		// Telemetry streams end with the command.
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 		ReadHeaderTimeout: 10 * time.Second,
@@ -260,6 +265,7 @@ func runHubServe(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fmt.Fprintf(tw, "  MQTT/TLS\t%s\n", orOff(e.MQTTAddr()))
 	fmt.Fprintf(tw, "  MQTT/WebSocket/TLS\t%s\n", orOff(e.WebSocketAddr()))
 	fmt.Fprintf(tw, "  admin API\thttp://%s\n", ln.Addr())
+	fmt.Fprintf(tw, "  web console\thttp://%s/ui/\n", ln.Addr())
 	if e.WebSocketAddr() != "" {
 		fmt.Fprintf(tw, "  service API\thttps://%s, https://%s on %s ('hub connection-string')\n", e.HostName(), api.DPSHostName(), e.WebSocketAddr())
 	}
