@@ -60,6 +60,7 @@ func runHubLoad(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	state := fs.String("state", defaultState, "state directory whose stand-in PKI is reused (<state>/hub/pki)")
 	pkiDir := fs.String("pki", "", "stand-in PKI directory (default <state>/hub/pki)")
 	asJSON := fs.Bool("json", false, "print JSON")
+	progressFlag := fs.String("progress", "auto", "progress on stderr: auto (a bar on a terminal, a line every 2 s otherwise), bar, lines, off")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: modemsim hub load [flags]\n\nMeasure TLS connects/s and QoS 1 telemetry messages/s with paho clients against an in-process hub,\nthen against a plain mochi-mqtt server with the same TLS certificate and version but none of the\nhub's hooks (allow-all), and print both and their ratio.\n\nflags:")
 		fs.PrintDefaults()
@@ -70,6 +71,18 @@ func runHubLoad(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if fs.NArg() > 0 || *devices < 1 || *messages < 0 || *concurrency < 1 || *size < 0 {
 		fs.Usage()
 		return errors.New("modemsim hub load: bad arguments")
+	}
+	mode, err := parseProgress(*progressFlag, stderr)
+	if err != nil {
+		fs.Usage()
+		return err
+	}
+	report := func(label string, total int) *progress {
+		every := lineEvery
+		if mode == progressBar {
+			every = barEvery
+		}
+		return startProgress(stderr, mode, label, total, every)
 	}
 	if *pkiDir == "" {
 		*pkiDir = filepath.Join(*state, "hub", "pki")
@@ -94,7 +107,7 @@ func runHubLoad(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if err != nil {
 			return err
 		}
-		r, err := measureLoad(ctx, t, *devices, *messages, *concurrency, payload)
+		r, err := measureLoad(ctx, t, *devices, *messages, *concurrency, payload, report)
 		t.close()
 		if err != nil {
 			return fmt.Errorf("%s: %w", t.name, err)
@@ -199,7 +212,8 @@ func loadDeviceID(i int) string { return fmt.Sprintf("load-%04d", i) }
 
 // measureLoad connects n paho clients (at most conc at once), then has each
 // publish m QoS 1 messages and waits for every PUBACK.
-func measureLoad(ctx context.Context, t *loadTarget, n, m, conc int, payload []byte) (loadResult, error) {
+// report starts the progress of one phase.
+func measureLoad(ctx context.Context, t *loadTarget, n, m, conc int, payload []byte, report func(label string, total int) *progress) (loadResult, error) {
 	clients := make([]paho.Client, n)
 	defer func() {
 		for _, c := range clients {
@@ -222,6 +236,7 @@ func measureLoad(ctx context.Context, t *loadTarget, n, m, conc int, payload []b
 		}
 	}
 	start := time.Now()
+	prog := report(t.name+" connects", n)
 	for i := range n {
 		wg.Add(1)
 		sem <- struct{}{}
@@ -243,10 +258,12 @@ func measureLoad(ctx context.Context, t *loadTarget, n, m, conc int, payload []b
 				return
 			}
 			clients[i] = c
+			prog.add(1)
 		}()
 	}
 	wg.Wait()
 	connect := time.Since(start)
+	prog.finish()
 	if first != nil {
 		return loadResult{}, first
 	}
@@ -255,6 +272,7 @@ func measureLoad(ctx context.Context, t *loadTarget, n, m, conc int, payload []b
 	}
 
 	start = time.Now()
+	prog = report(t.name+" messages", n*m)
 	for i, c := range clients {
 		wg.Add(1)
 		go func() {
@@ -273,11 +291,13 @@ func measureLoad(ctx context.Context, t *loadTarget, n, m, conc int, payload []b
 					fail(fmt.Errorf("publish %s: %w", loadDeviceID(i), err))
 					return
 				}
+				prog.add(1)
 			}
 		}()
 	}
 	wg.Wait()
 	publish := time.Since(start)
+	prog.finish()
 	if first != nil {
 		return loadResult{}, first
 	}
