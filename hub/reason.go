@@ -82,26 +82,33 @@ type Attempt struct {
 	TLS *TLSContext `json:"tls,omitempty"`
 }
 
-// ring is a bounded FIFO list.
+// ring is a bounded FIFO list: a circular buffer, so adding to a full one
+// (every telemetry message once the retention is full) costs no copy.
 type ring[T any] struct {
 	mu    sync.Mutex
 	items []T
+	next  int // where the next item goes once len(items) == max
 	max   int
 }
 
 func (r *ring[T]) add(v T) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.items = append(r.items, v)
-	if len(r.items) > r.max {
-		r.items = append(r.items[:0:0], r.items[len(r.items)-r.max:]...)
+	if len(r.items) < r.max {
+		r.items = append(r.items, v)
+		return
 	}
+	r.items[r.next] = v
+	r.next = (r.next + 1) % r.max
 }
 
+// list returns the items oldest first.
 func (r *ring[T]) list() []T {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]T(nil), r.items...)
+	out := make([]T, 0, len(r.items))
+	out = append(out, r.items[r.next:]...)
+	return append(out, r.items[:r.next]...)
 }
 
 // recorder keeps reasons and attempts and forwards reasons to a sink.
