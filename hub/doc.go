@@ -36,6 +36,15 @@
 //     drops, before answering the upgrade, a request that lacks the
 //     parameter from a client that sent no certificate (and records the
 //     reason), which also drops clients that could have renegotiated.
+//   - Shared ports. The real hub and DPS have their own addresses; here the
+//     TLS SNI picks the service, and a connection without a service name
+//     in its SNI (none, or an IP) goes where its CONNECT user name points
+//     (reason routed-to-dps-by-username). The WebSocket port also serves
+//     plain HTTPS for the service REST API (ServeHTTPS, package serviceapi).
+//   - State kept across restarts: registry and CA store, the pending C2D
+//     queue with its expiry (c2d.json), and the recent attempts and reasons
+//     (records.json, written at most once a second); recent telemetry is
+//     kept in memory only (TelemetrySince).
 //   - Sessions: CleanSession=0 keeps the device's subscriptions across
 //     reconnects (and the C2D queue always persists, it is cloud side), but
 //     CONNACK's session-present flag is always 0.
