@@ -5,6 +5,8 @@
 'use strict';
 const iothub = require('azure-iothub');
 const provisioning = require('azure-iot-provisioning-service');
+const device = require('azure-iot-device');
+const { MqttWs } = require('azure-iot-device-mqtt');
 
 const hubCS = process.env.HUB_CONNECTION_STRING;
 const dpsCS = process.env.DPS_CONNECTION_STRING;
@@ -59,6 +61,18 @@ const steps = {
     out({ sym: { id: sym.enrollmentGroupId, type: sym.attestation.type, primaryKey: sym.attestation.symmetricKey.primaryKey },
       x509: { id: x509.enrollmentGroupId, subject: x509.attestation.x509.signingCertificates.primary.info.subjectName },
       individual: { id: ind.registrationId, deviceId: ind.deviceId }, gotEtag: got.etag });
+  },
+  // The device SDK over MQTT/WebSockets, as shipped: it dials
+  // wss://<host>:443/$iothub/websocket without ?iothub-no-client-cert=true.
+  async devicews(connectionString) {
+    const client = device.Client.fromConnectionString(connectionString, MqttWs);
+    await client.open();
+    const msg = new device.Message(JSON.stringify({ over: 'websocket' }));
+    msg.properties.add('sdk', 'node');
+    await client.sendEvent(msg);
+    const twin = await client.getTwin();
+    await client.close();
+    out({ desired: twin.properties.desired });
   },
   async unauthorized() {
     const registry = iothub.Registry.fromConnectionString(hubCS);
