@@ -63,8 +63,9 @@ func New(e *hub.Emulator, log *slog.Logger) (*Console, error) {
 	return c, nil
 }
 
+// ServeHTTP serves the console; its pages only read, and are never to be
+// framed, cached or extended with outside scripts.
 func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	// The pages only read; nothing here is meant to be framed or cached.
 	w.Header().Set("X-Frame-Options", "DENY")
 	w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self'; script-src 'self'")
 	w.Header().Set("Cache-Control", "no-store")
