@@ -134,6 +134,9 @@ func (s *Service) DeleteDevice(id string) error {
 	s.mu.Lock()
 	if ds := s.devices[id]; ds != nil {
 		ds.c2d, ds.persistent = nil, nil
+		if err := s.saveC2DLocked(); err != nil {
+			s.cfg.log.Warn("hub: c2d state not saved after delete", "device", id, "error", err)
+		}
 	}
 	s.mu.Unlock()
 	return nil
@@ -403,7 +406,13 @@ func (s *Service) UpdateDesired(id string, patch []byte) (Twin, error) {
 	if err != nil {
 		return Twin{}, err
 	}
-	ver := d.Twin.DesiredVersion
+	s.pushDesired(id, p, d.Twin.DesiredVersion)
+	return d.Twin, nil
+}
+
+// pushDesired sends a desired-properties patch to the device if it is
+// connected and subscribed (§1.6: pushes only while connected).
+func (s *Service) pushDesired(id string, p map[string]any, ver int64) {
 	push := copyMap(p)
 	push["$version"] = ver
 	body, _ := json.Marshal(push)
@@ -421,7 +430,6 @@ func (s *Service) UpdateDesired(id string, patch []byte) (Twin, error) {
 			s.cfg.log.Debug("hub: desired push", "device", id, "error", err)
 		}
 	}
-	return d.Twin, nil
 }
 
 // InvokeMethod calls a direct method and waits for the device's answer
@@ -478,18 +486,25 @@ func (s *Service) SendC2D(id string, payload []byte, props map[string]string) (s
 	if len(payload) > maxC2DBytes {
 		return "", fmt.Errorf("%w: C2D payload %d bytes (max %d)", ErrTooLarge, len(payload), maxC2DBytes)
 	}
-	m := &C2DMessage{ID: fmt.Sprintf("c2d-%d-%d", s.now().Unix(), s.msgSeq.Add(1)), Payload: append([]byte(nil), payload...),
-		Properties: map[string]string{}, Enqueued: s.now()}
+	now := s.now()
+	m := &C2DMessage{ID: fmt.Sprintf("c2d-%d-%d", now.Unix(), s.msgSeq.Add(1)), Payload: append([]byte(nil), payload...),
+		Properties: map[string]string{}, Enqueued: now, Expiry: now.Add(s.cfg.c2dTTL)}
 	for k, v := range props {
 		m.Properties[k] = v
 	}
 	s.mu.Lock()
 	ds := s.dev(id)
+	s.dropExpiredLocked(id, ds, now)
 	if len(ds.c2d) >= maxC2DQueue {
 		s.mu.Unlock()
 		return "", fmt.Errorf("%w: %d messages pending for %q", ErrQueueFull, maxC2DQueue, id)
 	}
 	ds.c2d = append(ds.c2d, m)
+	if err := s.saveC2DLocked(); err != nil {
+		ds.c2d = ds.c2d[:len(ds.c2d)-1]
+		s.mu.Unlock()
+		return "", err
+	}
 	s.mu.Unlock()
 	s.flushC2D(id)
 	return m.ID, nil
@@ -501,6 +516,7 @@ func (s *Service) PendingC2D(id string) []C2DMessage {
 	defer s.mu.Unlock()
 	var out []C2DMessage
 	if ds := s.devices[id]; ds != nil {
+		s.dropExpiredLocked(id, ds, s.now())
 		for _, m := range ds.c2d {
 			out = append(out, *m)
 		}
@@ -531,6 +547,7 @@ func (s *Service) flushC2D(id string) {
 	if _, ok := c.subFor(kindSubC2D, kindSubMessages); !ok {
 		return
 	}
+	s.dropExpiredLocked(id, ds, s.now())
 	for _, m := range ds.c2d {
 		if m.inflight {
 			continue
@@ -562,5 +579,8 @@ func (s *Service) completeC2D(c *conn, pid uint16) {
 			ds.c2d = append(ds.c2d[:i], ds.c2d[i+1:]...)
 			break
 		}
+	}
+	if err := s.saveC2DLocked(); err != nil {
+		s.cfg.log.Warn("hub: c2d state not saved; a completed message may be delivered again after a restart", "device", c.deviceID, "error", err)
 	}
 }

@@ -25,18 +25,26 @@
 //     renegotiation support is disconnected. Go's crypto/tls cannot
 //     renegotiate as a server, and the server cannot know whether a client
 //     would have answered a renegotiation. The emulator asks for the client
-//     certificate in the first handshake on every listener, and on the
-//     WebSocket listener it drops, before answering the upgrade, a request
-//     that lacks the parameter from a client that sent no certificate. So
-//     a device simulator models "can renegotiate" by presenting its
-//     certificate in the first handshake (that is the certificate a
-//     renegotiating client ends up sending) and "cannot renegotiate" by
-//     not presenting it. Consequence: a SAS device that omits the parameter
-//     is dropped even if its TLS stack could renegotiate (the real hub
-//     would let it continue after an empty renegotiation); such devices
-//     should send the parameter, as the Azure SDKs for Java/.NET/Embedded C
-//     offer. WithRenegotiationGate(false) (`modemsim hub
-//     --renegotiation-gate=false`) turns the model off.
+//     certificate in the first handshake on every listener (the certificate
+//     a renegotiating client ends up sending) and by default accepts a
+//     request without the parameter, as the real hub does from a client
+//     that can renegotiate (the Node SDK over OpenSSL never sends it). WS1
+//     belongs to the device: a simulated device whose TLS stack cannot
+//     renegotiate fails its own connection when WebSocketRenegotiates says
+//     the hub would renegotiate. WithRenegotiationGate(true) (`modemsim hub
+//     --renegotiation-gate`) is the strict server-side model instead: it
+//     drops, before answering the upgrade, a request that lacks the
+//     parameter from a client that sent no certificate (and records the
+//     reason), which also drops clients that could have renegotiated.
+//   - Shared ports. The real hub and DPS have their own addresses; here the
+//     TLS SNI picks the service, and a connection without a service name
+//     in its SNI (none, or an IP) goes where its CONNECT user name points
+//     (reason routed-to-dps-by-username). The WebSocket port also serves
+//     plain HTTPS for the service REST API (ServeHTTPS, package serviceapi).
+//   - State kept across restarts: registry and CA store, the pending C2D
+//     queue with its expiry (c2d.json), and the recent attempts and reasons
+//     (records.json, written at most once a second); recent telemetry is
+//     kept in memory only (TelemetrySince).
 //   - Sessions: CleanSession=0 keeps the device's subscriptions across
 //     reconnects (and the C2D queue always persists, it is cloud side), but
 //     CONNACK's session-present flag is always 0.

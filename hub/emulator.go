@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -42,6 +43,7 @@ type Emulator struct {
 	mu      sync.Mutex
 	mqttL   *tlsListener
 	wsL     *wsconn.Listener
+	https   http.Handler // the service REST API on the WebSocket port (ServeHTTPS)
 	started bool
 	closed  bool
 	done    chan struct{}
@@ -130,14 +132,22 @@ func (e *Emulator) Start(ctx context.Context) error {
 			Path: WebSocketPath, Subprotocol: WebSocketSubprotocol,
 			Gate: e.renegotiationGate,
 			Route: func(r *http.Request) (func(net.Conn) error, bool) {
+				toDPS := func(c net.Conn) error { return dsrv.EstablishConnection(listenerDPSWS, c) }
 				if r.TLS != nil && isDPSName(r.TLS.ServerName) {
-					return func(c net.Conn) error { return dsrv.EstablishConnection(listenerDPSWS, c) }, true
+					return toDPS, true
+				}
+				if r.TLS != nil && needsUsernameRoute(r.TLS.ServerName) {
+					toHub := func(c net.Conn) error { return e.srv.EstablishConnection(ListenerWS, c) }
+					return func(c net.Conn) error {
+						return routeByUsername(c, e.cfg.handshakeTimeout, e.rec, e.cfg.clock, ListenerWS, toDPS, toHub)
+					}, true
 				}
 				return nil, false
 			},
 			Rejected: e.wsRejected,
-			HandshakeFailed: func(remote string, err error) {
-				recordHandshakeFailure(e.rec, e.cfg.clock, ListenerWS, remote, err)
+			Fallback: e.https,
+			HandshakeFailed: func(remote string, st tls.ConnectionState, err error) {
+				recordHandshakeFailure(e.rec, e.cfg.clock, ListenerWS, remote, newTLSContext(st, ""), err)
 			},
 			HandshakeTimeout: e.cfg.handshakeTimeout,
 			Admit:            func(c net.Conn) net.Conn { return e.guard.admit(ListenerWS, c) },
@@ -216,18 +226,21 @@ func (e *Emulator) renegotiationGate(r *http.Request) error {
 	if !e.cfg.renegotiationGate || (r.TLS != nil && isDPSName(r.TLS.ServerName)) {
 		return nil
 	}
-	if r.URL.Query().Get(NoClientCertQuery) == "true" {
+	if !WebSocketRenegotiates(r.URL) {
 		return nil
 	}
 	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
 		return nil
 	}
+	tc := requestTLSContext(r)
 	rs := Reason{Time: e.cfg.clock(), Service: serviceName, Check: CheckRenegotiation,
 		Detail: "WebSocket request without " + NoClientCertQuery + "=true and no client certificate in the first handshake: " +
-			"the real hub renegotiates to request one; a client without renegotiation support is disconnected",
+			"the real hub renegotiates to request one; a client without renegotiation support is disconnected " +
+			"(strict renegotiation gate on)",
 		Values: map[string]string{"remote": r.RemoteAddr, "requestURI": r.RequestURI}}
+	tc.addValues(rs.Values)
 	e.rec.reason(rs)
-	e.rec.attempt(Attempt{Time: rs.Time, Remote: r.RemoteAddr, Listener: ListenerWS, Outcome: OutcomeRefused, ConnackCode: -1, Reason: &rs})
+	e.rec.attempt(Attempt{Time: rs.Time, Remote: r.RemoteAddr, Listener: ListenerWS, Outcome: OutcomeRefused, ConnackCode: -1, Reason: &rs, TLS: tc})
 	return wsconn.ErrDropped
 }
 
@@ -235,8 +248,10 @@ func (e *Emulator) wsRejected(r *http.Request, status int, why string) {
 	rs := Reason{Time: e.cfg.clock(), Service: serviceName, Check: CheckWebSocketUpgrade, Detail: why,
 		Values: map[string]string{"remote": r.RemoteAddr, "path": r.URL.Path,
 			"subprotocols": r.Header.Get("Sec-Websocket-Protocol"), "status": fmt.Sprint(status)}}
+	tc := requestTLSContext(r)
+	tc.addValues(rs.Values)
 	e.rec.reason(rs)
-	e.rec.attempt(Attempt{Time: rs.Time, Remote: r.RemoteAddr, Listener: ListenerWS, Outcome: OutcomeRefused, ConnackCode: -1, Reason: &rs})
+	e.rec.attempt(Attempt{Time: rs.Time, Remote: r.RemoteAddr, Listener: ListenerWS, Outcome: OutcomeRefused, ConnackCode: -1, Reason: &rs, TLS: tc})
 }
 
 // AssignDevice implements dps.Assigner: DPS creates or updates the hub

@@ -99,12 +99,16 @@ func (l *tlsListener) handle(c net.Conn, establish listeners.EstablishFn) {
 	err := tc.HandshakeContext(ctx)
 	cancel()
 	if err != nil {
-		recordHandshakeFailure(l.rec, l.clk, l.id, c.RemoteAddr().String(), err)
+		recordHandshakeFailure(l.rec, l.clk, l.id, c.RemoteAddr().String(), newTLSContext(tc.ConnectionState(), ""), err)
 		_ = c.Close()
 		return
 	}
 	if l.dps != nil && isDPSName(tc.ConnectionState().ServerName) {
 		_ = l.dps(tc)
+		return
+	}
+	if l.dps != nil && needsUsernameRoute(tc.ConnectionState().ServerName) {
+		_ = routeByUsername(tc, l.timeout, l.rec, l.clk, l.id, l.dps, func(c net.Conn) error { return establish(l.id, c) })
 		return
 	}
 	_ = establish(l.id, tc)
@@ -133,12 +137,13 @@ func (l *tlsListener) Close(closeClients listeners.CloseFn) {
 
 // recordHandshakeFailure keeps a TLS refusal (e.g. TLS 1.1, a device that
 // rejected the server chain) in the attempt list.
-func recordHandshakeFailure(rec *recorder, clk func() time.Time, listener, remote string, err error) {
+func recordHandshakeFailure(rec *recorder, clk func() time.Time, listener, remote string, tc *TLSContext, err error) {
 	if errors.Is(err, net.ErrClosed) {
 		return // closed on this side (connect deadline, shutdown), which recorded its own reason
 	}
 	rs := Reason{Time: clk(), Service: serviceName, Check: CheckTLSHandshake, Detail: err.Error(),
 		Values: map[string]string{"remote": remote, "listener": listener}}
+	tc.addValues(rs.Values)
 	rec.reason(rs)
-	rec.attempt(Attempt{Time: rs.Time, Remote: remote, Listener: listener, Outcome: OutcomeRefused, ConnackCode: -1, Reason: &rs})
+	rec.attempt(Attempt{Time: rs.Time, Remote: remote, Listener: listener, Outcome: OutcomeRefused, ConnackCode: -1, Reason: &rs, TLS: tc})
 }

@@ -99,6 +99,7 @@ type dial struct {
 	willTopic      string
 	willPayload    []byte
 	now            func() time.Time // device clock for certificate checks
+	serverName     string           // TLS ServerName (default testHost; "-" sends none)
 }
 
 type device struct {
@@ -126,7 +127,15 @@ func (h *harness) dialDevice(d dial) (*device, byte, error) {
 	if d.roots == nil {
 		d.roots = h.roots()
 	}
-	tc := &tls.Config{RootCAs: d.roots, ServerName: testHost, MinVersion: tls.VersionTLS12, Time: d.now}
+	sn := testHost
+	switch d.serverName {
+	case "":
+	case "-":
+		sn = ""
+	default:
+		sn = d.serverName
+	}
+	tc := &tls.Config{RootCAs: d.roots, ServerName: sn, MinVersion: tls.VersionTLS12, Time: d.now}
 	if d.cert != nil {
 		tc.Certificates = []tls.Certificate{*d.cert}
 	}

@@ -498,7 +498,7 @@ func TestWebSocketUpgradeRules(t *testing.T) {
 // WS1/WS3: without iothub-no-client-cert=true the hub would renegotiate.
 func TestWebSocketRenegotiationModel(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := newHarness(t, WithRenegotiationGate(true))
 	self := newCA(t, "ws1", nil)
 	_, err := h.e.CreateDevice(DeviceSpec{ID: "ws1", Auth: AuthSelfSigned, PrimaryThumbprint: pki.ThumbprintSHA1(self.Cert)})
 	require.NoError(t, err)

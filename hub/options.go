@@ -36,6 +36,11 @@ type config struct {
 	maxPending        int
 	dpsOpts           []dps.Option
 
+	// c2dTTL is how long a C2D message waits for its device (WithC2DTTL).
+	c2dTTL time.Duration
+	// telemetryRetention is how many recent messages are kept.
+	telemetryRetention int
+
 	// fault switches
 	twinLimit  int
 	twinWindow time.Duration
@@ -43,19 +48,21 @@ type config struct {
 
 func newConfig(opts []Option) *config {
 	c := &config{
-		hostName:          DefaultHostName,
-		log:               slog.New(slog.NewTextHandler(io.Discard, nil)),
-		clock:             time.Now,
-		skew:              DefaultSASSkew,
-		disabledCode:      5,
-		maxRecords:        256,
-		mqttAddr:          "127.0.0.1:8883",
-		wsAddr:            "127.0.0.1:443",
-		hubMigration:      DefaultHubMigrationDate,
-		renegotiationGate: true,
-		handshakeTimeout:  10 * time.Second,
-		connectTimeout:    DefaultConnectTimeout,
-		maxPending:        DefaultMaxPendingConnections,
+		hostName:           DefaultHostName,
+		log:                slog.New(slog.NewTextHandler(io.Discard, nil)),
+		clock:              time.Now,
+		skew:               DefaultSASSkew,
+		disabledCode:       5,
+		maxRecords:         256,
+		mqttAddr:           "127.0.0.1:8883",
+		wsAddr:             "127.0.0.1:443",
+		hubMigration:       DefaultHubMigrationDate,
+		renegotiationGate:  false,
+		handshakeTimeout:   10 * time.Second,
+		connectTimeout:     DefaultConnectTimeout,
+		maxPending:         DefaultMaxPendingConnections,
+		c2dTTL:             DefaultC2DTTL,
+		telemetryRetention: DefaultTelemetryRetention,
 	}
 	for _, o := range opts {
 		o(c)
@@ -146,11 +153,16 @@ func WithExtraHosts(h ...string) Option {
 	return func(c *config) { c.extraHosts = append(c.extraHosts, h...) }
 }
 
-// WithRenegotiationGate turns the WS1 model on or off (default on): on the
-// WebSocket listener a request without `iothub-no-client-cert=true` from a
-// client that sent no certificate in the first handshake is dropped, as
-// the real hub's renegotiation drops a client that cannot renegotiate.
-// See the package documentation.
+// WithRenegotiationGate turns the strict server-side WS1 model on or off
+// (default off). On: on the WebSocket listener a request without
+// `iothub-no-client-cert=true` from a client that sent no certificate in the
+// first handshake is dropped, as the real hub's renegotiation drops a client
+// that cannot renegotiate — but so is every client that could have
+// renegotiated (the Node and C SDKs over OpenSSL), which the real hub
+// accepts. Off (the default) accepts what the real hub accepts from a
+// client that can renegotiate; a device model whose TLS stack cannot
+// renegotiate reproduces WS1 itself with WebSocketRenegotiates. See the
+// package documentation.
 func WithRenegotiationGate(on bool) Option { return func(c *config) { c.renegotiationGate = on } }
 
 // WithConnectTimeout sets how long an accepted connection may take to

@@ -78,28 +78,37 @@ type Attempt struct {
 	// ConnackCode is the CONNACK return code sent; -1 when the socket was closed without one.
 	ConnackCode int     `json:"connackCode"`
 	Reason      *Reason `json:"reason,omitempty"`
+	// TLS is what was known below MQTT (SNI, WebSocket request, client certificate).
+	TLS *TLSContext `json:"tls,omitempty"`
 }
 
-// ring is a bounded FIFO list.
+// ring is a bounded FIFO list: a circular buffer, so adding to a full one
+// (every telemetry message once the retention is full) costs no copy.
 type ring[T any] struct {
 	mu    sync.Mutex
 	items []T
+	next  int // where the next item goes once len(items) == max
 	max   int
 }
 
 func (r *ring[T]) add(v T) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.items = append(r.items, v)
-	if len(r.items) > r.max {
-		r.items = append(r.items[:0:0], r.items[len(r.items)-r.max:]...)
+	if len(r.items) < r.max {
+		r.items = append(r.items, v)
+		return
 	}
+	r.items[r.next] = v
+	r.next = (r.next + 1) % r.max
 }
 
+// list returns the items oldest first.
 func (r *ring[T]) list() []T {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]T(nil), r.items...)
+	out := make([]T, 0, len(r.items))
+	out = append(out, r.items[r.next:]...)
+	return append(out, r.items[:r.next]...)
 }
 
 // recorder keeps reasons and attempts and forwards reasons to a sink.
@@ -108,6 +117,8 @@ type recorder struct {
 	sink     func(Reason)
 	reasons  ring[Reason]
 	attempts ring[Attempt]
+	// onChange, if set, is told after every addition (records.go persists).
+	onChange func()
 }
 
 func newRecorder(log *slog.Logger, sink func(Reason), max int) *recorder {
@@ -124,8 +135,14 @@ func (r *recorder) reason(rs Reason) {
 	if r.sink != nil {
 		r.sink(rs)
 	}
+	if r.onChange != nil {
+		r.onChange()
+	}
 }
 
 func (r *recorder) attempt(a Attempt) {
 	r.attempts.add(a)
+	if r.onChange != nil {
+		r.onChange()
+	}
 }

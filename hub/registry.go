@@ -92,6 +92,9 @@ type Twin struct {
 	DesiredVersion  int64          `json:"desiredVersion"`
 	Reported        map[string]any `json:"reported"`
 	ReportedVersion int64          `json:"reportedVersion"`
+	// Tags are service-side only (never sent to the device, §1.6 sizes: 8 KB).
+	Tags        map[string]any `json:"tags,omitempty"`
+	TagsVersion int64          `json:"tagsVersion,omitempty"`
 }
 
 // Document renders the twin as the device receives it on GET
@@ -264,6 +267,9 @@ func cloneDevice(d *Device) Device {
 	c := *d
 	c.Twin.Desired = copyMap(d.Twin.Desired)
 	c.Twin.Reported = copyMap(d.Twin.Reported)
+	if d.Twin.Tags != nil {
+		c.Twin.Tags = copyMap(d.Twin.Tags)
+	}
 	return c
 }
 

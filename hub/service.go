@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -50,6 +51,8 @@ type C2DMessage struct {
 	Payload    []byte            `json:"payload"`
 	Properties map[string]string `json:"properties"`
 	Enqueued   time.Time         `json:"enqueued"`
+	// Expiry is when the hub drops the message undelivered (WithC2DTTL).
+	Expiry time.Time `json:"expiryTime"`
 
 	inflight bool // sent, PUBACK pending
 }
@@ -103,10 +106,16 @@ type Service struct {
 	devices map[string]*devState
 	tele    map[int]chan Message
 	teleSeq int
+	// retained are the recent messages (WithTelemetryRetention).
+	retained ring[Message]
 
 	connSeq atomic.Uint64
 	ridSeq  atomic.Uint64
 	msgSeq  atomic.Uint64
+	// c2dPath keeps the pending C2D messages across restarts (c2dstore.go).
+	c2dPath string
+	// records keeps attempts and reasons across restarts (records.go).
+	records *recordStore
 }
 
 // NewService opens (or creates) the registry in dir and builds the hub's
@@ -135,9 +144,20 @@ func newService(dir string, cfg *config) (*Service, error) {
 		conns:     map[*mqtt.Client]*conn{},
 		devices:   map[string]*devState{},
 		tele:      map[int]chan Message{},
+		c2dPath:   filepath.Join(dir, c2dFile),
+		retained:  ring[Message]{max: max(cfg.telemetryRetention, 1)},
+	}
+	if err := s.loadC2D(); err != nil {
+		_ = lock.Release()
+		return nil, err
+	}
+	if s.records, err = openRecords(filepath.Join(dir, recordsFile), s.rec, cfg.log); err != nil {
+		_ = lock.Release()
+		return nil, err
 	}
 	s.srv = NewMQTTServer(cfg.log)
 	if err := s.srv.AddHook(&hook{s: s}, nil); err != nil {
+		s.records.close()
 		_ = lock.Release()
 		return nil, fmt.Errorf("hub: add hook: %w", err)
 	}
@@ -482,6 +502,7 @@ func (s *Service) dispatchTelemetry(m Message) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.retainLocked(m)
 	for _, ch := range s.tele {
 		select {
 		case ch <- m:
@@ -665,6 +686,7 @@ func (s *Service) Close() error {
 	}
 	s.mu.Unlock()
 	err := s.srv.Close()
+	s.records.close()
 	// Registry writes run under reg.mu; taking it waits for one in progress.
 	s.reg.mu.Lock()
 	defer s.reg.mu.Unlock()
@@ -695,7 +717,8 @@ var errRefused = errors.New("hub: connection refused")
 func (h *hook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 	s := h.s
 	now := s.now()
-	att := Attempt{Time: now, Remote: cl.Net.Remote, Listener: cl.Net.Listener, ClientID: pk.Connect.ClientIdentifier}
+	att := Attempt{Time: now, Remote: cl.Net.Remote, Listener: cl.Net.Listener, ClientID: pk.Connect.ClientIdentifier,
+		TLS: clientTLSContext(cl)}
 	res, ref := s.authenticate(cl, pk)
 	if ref != nil {
 		rs := ref.reason

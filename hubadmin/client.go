@@ -333,9 +333,23 @@ func (c *Client) Root(ctx context.Context, name string) ([]byte, error) {
 // Telemetry streams device-to-cloud messages (device "" = all) to fn until
 // ctx ends (then it returns nil), the stream breaks, or fn returns an error.
 func (c *Client) Telemetry(ctx context.Context, device string, fn func(TelemetryEvent) error) error {
-	path := "/telemetry"
+	return c.TelemetrySince(ctx, device, "", fn)
+}
+
+// TelemetrySince is Telemetry starting with the retained messages received
+// since an RFC 3339 time or a duration ago on the hub's clock ("10m"); ""
+// means only new messages.
+func (c *Client) TelemetrySince(ctx context.Context, device, since string, fn func(TelemetryEvent) error) error {
+	q := url.Values{}
 	if device != "" {
-		path += "?" + url.Values{"device": {device}}.Encode()
+		q.Set("device", device)
+	}
+	if since != "" {
+		q.Set("since", since)
+	}
+	path := "/telemetry"
+	if len(q) > 0 {
+		path += "?" + q.Encode()
 	}
 	resp, err := c.send(ctx, http.MethodGet, path, nil, "application/x-ndjson")
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/modemsim/modemsim/hub"
 	"github.com/modemsim/modemsim/pki"
 	"github.com/modemsim/modemsim/sas"
+	"github.com/modemsim/modemsim/serviceapi"
 )
 
 // maxBody bounds request bodies: the largest legitimate one is a D2C-sized
@@ -54,6 +55,10 @@ type handler struct {
 	dpsReasons *DPSReasons
 	hosts      map[string]bool // WithAllowedHosts, lower case
 	token      string          // WithToken
+	// connStrings serves GET /connection-strings (WithConnectionStrings).
+	connStrings func(policy string) ([]serviceapi.ConnectionString, error)
+	// ui serves the web console under /ui/ (WithUI).
+	ui http.Handler
 }
 
 // NewHandler returns the admin API of e.
@@ -102,11 +107,16 @@ func NewHandler(e *hub.Emulator, opts ...Option) http.Handler {
 		"POST /dps/certificates/{name}/verification-code": h.dpsCACode,
 		"POST /dps/certificates/{name}/verify":            h.verifyDPSCA,
 		"GET /dps/registrations":                          h.registrations,
+		"GET /connection-strings":                         h.connectionStrings,
 	}
 	for pattern, f := range routes {
 		mux.HandleFunc(pattern, h.wrap(f))
 	}
 	mux.HandleFunc("GET /telemetry", h.telemetry)
+	if h.ui != nil {
+		mux.Handle("/ui/", h.ui)
+		mux.Handle("GET /{$}", http.RedirectHandler("/ui/", http.StatusFound))
+	}
 	mux.HandleFunc("GET /roots/{name}", h.root)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, errorBody{Error: "no such resource: " + r.Method + " " + r.URL.Path})
@@ -373,7 +383,7 @@ func (h *handler) attempts(r *http.Request) (int, any, error) {
 	dev := r.URL.Query().Get("device")
 	out := make([]hub.Attempt, 0, len(all))
 	for _, a := range all {
-		if dev == "" || a.DeviceID == dev || a.ClientID == dev {
+		if a.Concerns(dev) {
 			out = append(out, a)
 		}
 	}
@@ -568,7 +578,19 @@ func (h *handler) telemetry(w http.ResponseWriter, r *http.Request) {
 	}
 	sse := strings.Contains(r.Header.Get("Accept"), "text/event-stream")
 	dev := r.URL.Query().Get("device")
-	ch, stop := h.e.Telemetry(telemetryBuffer)
+	since, err := parseSince(r.URL.Query().Get("since"), h.now())
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: err.Error()})
+		return
+	}
+	var retained []hub.Message
+	var ch <-chan hub.Message
+	var stop func()
+	if since.IsZero() {
+		ch, stop = h.e.Telemetry(telemetryBuffer)
+	} else {
+		retained, ch, stop = h.e.TelemetrySince(since, telemetryBuffer)
+	}
 	defer stop()
 	if sse {
 		w.Header().Set("Content-Type", "text/event-stream")
@@ -578,35 +600,44 @@ func (h *handler) telemetry(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusOK)
 	flusher.Flush()
+	// write sends one message; false when the client went away.
+	write := func(m hub.Message) bool {
+		if dev != "" && m.DeviceID != dev {
+			return true
+		}
+		ev := TelemetryEvent{Message: m}
+		if utf8.Valid(m.Payload) {
+			ev.Text = string(m.Payload)
+		}
+		b, err := json.Marshal(ev)
+		if err != nil {
+			h.log.Warn("hubadmin: telemetry encode", "error", err)
+			return true
+		}
+		if sse {
+			_, err = fmt.Fprintf(w, "event: telemetry\ndata: %s\n\n", b)
+		} else {
+			_, err = fmt.Fprintf(w, "%s\n", b)
+		}
+		if err != nil {
+			return false
+		}
+		flusher.Flush()
+		return true
+	}
+	for _, m := range retained {
+		if !write(m) {
+			return
+		}
+	}
 	for {
 		select {
 		case <-r.Context().Done():
 			return
 		case m, ok := <-ch:
-			if !ok {
+			if !ok || !write(m) {
 				return
 			}
-			if dev != "" && m.DeviceID != dev {
-				continue
-			}
-			ev := TelemetryEvent{Message: m}
-			if utf8.Valid(m.Payload) {
-				ev.Text = string(m.Payload)
-			}
-			b, err := json.Marshal(ev)
-			if err != nil {
-				h.log.Warn("hubadmin: telemetry encode", "error", err)
-				continue
-			}
-			if sse {
-				_, err = fmt.Fprintf(w, "event: telemetry\ndata: %s\n\n", b)
-			} else {
-				_, err = fmt.Fprintf(w, "%s\n", b)
-			}
-			if err != nil {
-				return
-			}
-			flusher.Flush()
 		}
 	}
 }

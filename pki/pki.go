@@ -6,16 +6,19 @@
 // device certificates, verification (proof-of-possession) certificates and
 // sign CSRs.
 //
-// The stand-ins have their own keys, so they never verify as the real roots;
-// RealRoots and LookupRealRoot let the device side recognise the real public
-// PEM of a root by its fingerprint and use the stand-in of the same name
-// (DESIGN.md "Real roots vs stand-ins").
+// The stand-ins have their own keys and key ids, so they never verify as
+// the real roots, and a trust store holding both builds paths through the
+// stand-in. RealRoots and LookupRealRoot let the device side recognise the
+// real public PEM of a root by its fingerprint and use the stand-in of the
+// same name (DESIGN.md "Real roots vs stand-ins"); RealKeyID maps a served
+// key id back to the real one.
 //
 // Generated material lives as PEM files in one state directory, is made once
 // and reused by later runs.
 package pki
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/rand"
 	"crypto/sha256"
@@ -277,6 +280,34 @@ func (p *PKI) loadOrCreateRoot(name RootName) (*Authority, error) {
 	} else if err != nil {
 		return nil, err
 	}
+	if bytes.Equal(a.Cert.SubjectKeyId, mustHex(facts.SubjectKeyID)) {
+		// A stand-in made before issue 12 copied the real key id; re-sign it
+		// with the same key (and its own key id) so path building stops
+		// picking the real root. The issuing CAs follow (loadIssuing checks
+		// their Authority Key Identifier).
+		if a, err = p.reissueRoot(path, name, spec, facts, a); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+// reissueRoot re-signs a stored stand-in with its own key and key id and
+// replaces the file.
+func (p *PKI) reissueRoot(path string, name RootName, spec rootSpec, facts RealRoot, old *Authority) (*Authority, error) {
+	a, err := signStandInRoot(p.rand, name, spec, facts, old.Key)
+	if err != nil {
+		return nil, err
+	}
+	data, err := encodeBundle(a)
+	if err != nil {
+		return nil, err
+	}
+	if err := replaceFile(path, data); err != nil {
+		return nil, err
+	}
+	p.log.Info("pki: re-issued stand-in root with its own key id (it carried the real root's)", "root", name,
+		"sha256", ThumbprintSHA256(a.Cert))
 	return a, nil
 }
 
@@ -304,6 +335,10 @@ func newStandInRoot(r io.Reader, name RootName, spec rootSpec, facts RealRoot) (
 	if err != nil {
 		return nil, err
 	}
+	return signStandInRoot(r, name, spec, facts, key)
+}
+
+func signStandInRoot(r io.Reader, name RootName, spec rootSpec, facts RealRoot, key crypto.Signer) (*Authority, error) {
 	serial, err := serialNumber(r)
 	if err != nil {
 		return nil, err
@@ -317,8 +352,9 @@ func newStandInRoot(r io.Reader, name RootName, spec rootSpec, facts RealRoot) (
 		BasicConstraintsValid: true,
 		IsCA:                  true,
 		MaxPathLen:            spec.maxPathLen,
-		SubjectKeyId:          mustHex(facts.SubjectKeyID),
-		SignatureAlgorithm:    spec.sigAlg,
+		// No SubjectKeyId: crypto/x509 derives it from the stand-in's own
+		// key (RFC 5280 §4.2.1.2), never the real root's (see RealRoot.SubjectKeyID).
+		SignatureAlgorithm: spec.sigAlg,
 	}
 	c, err := sign(r, tmpl, key.Public(), nil, key)
 	if err != nil {
@@ -374,6 +410,7 @@ func (p *PKI) loadIssuing(root RootName, spec issuingSpec, ra *Authority, key cr
 	case err == nil:
 		a, err := decodeBundle(b)
 		if err == nil && validAt(a.Cert, now) && a.Cert.CheckSignatureFrom(ra.Cert) == nil &&
+			bytes.Equal(a.Cert.AuthorityKeyId, ra.Cert.SubjectKeyId) &&
 			samePublicKey(a.Key, key) && a.Cert.Subject.CommonName == spec.subject.CommonName {
 			return a, nil
 		}

@@ -96,7 +96,8 @@ func TestServerCertificateChains(t *testing.T) {
 			assert.Equal(t, string(tt.root), issuing.Issuer.CommonName)
 			ra, err := p.Root(tt.root)
 			require.NoError(t, err)
-			assert.Equal(t, ra.Cert.SubjectKeyId, issuing.AuthorityKeyId, "AKI = mirrored real SKI")
+			assert.Equal(t, ra.Cert.SubjectKeyId, issuing.AuthorityKeyId, "AKI = the stand-in's own key id")
+			assert.NotEqual(t, loadRealRoot(t, tt.root).SubjectKeyId, issuing.AuthorityKeyId, "AKI must not name the real root")
 
 			// Verifies under its own stand-in for every served name...
 			own, err := p.RootPool(tt.root)

@@ -39,9 +39,13 @@ type RealRoot struct {
 	NotBefore time.Time
 	NotAfter  time.Time
 	// SubjectKeyID is the uppercase hex Subject Key Identifier of the real
-	// root. The stand-in carries the same value, so issuing CAs below it carry
-	// the real Authority Key Identifier (modules that look a trust anchor up
-	// by key id, FAILURE-CASES S2/S4, find it as on the real hub).
+	// root. The stand-in does NOT carry it: its own key id is derived from
+	// its own key, so a client that trusts the system store (holding the real
+	// root of the same name) next to the stand-ins builds the path through
+	// the stand-in (OpenSSL and Node skip a candidate issuer whose key id
+	// differs from the child's Authority Key Identifier). A module that looks
+	// its anchor up by the real key id (FAILURE-CASES S2/S4) maps the served
+	// key id back with PKI.RealKeyID.
 	SubjectKeyID string
 }
 

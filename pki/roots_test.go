@@ -132,7 +132,10 @@ func TestStandInsMirrorRealRoots(t *testing.T) {
 			assert.Equal(t, real.KeyUsage, s.KeyUsage)
 			assert.Equal(t, real.IsCA, s.IsCA)
 			assert.Equal(t, real.MaxPathLen, s.MaxPathLen)
-			assert.Equal(t, real.SubjectKeyId, s.SubjectKeyId)
+			// Its own key id: with the real root in the same trust store,
+			// path building must not take the real root as the issuer.
+			assert.NotEmpty(t, s.SubjectKeyId)
+			assert.NotEqual(t, real.SubjectKeyId, s.SubjectKeyId)
 
 			// ...but a different key, so never the real certificate.
 			assert.NotEqual(t, ThumbprintSHA256(real), ThumbprintSHA256(s))

@@ -1,7 +1,9 @@
 package pki
 
 import (
+	"bytes"
 	"crypto/x509"
+	"os"
 	"time"
 )
 
@@ -90,4 +92,28 @@ func RootAt(s Service, t time.Time) RootName {
 		return BaltimoreCyberTrustRoot
 	}
 	return DigiCertGlobalRootG2
+}
+
+// RealKeyID maps the key id of a stand-in root (the Authority Key
+// Identifier of the issuing CAs the emulator serves) to the Subject Key
+// Identifier of the real root of the same name. A device model that finds
+// its trust anchor by key id (a `<subject key id>.ca` file, FAILURE-CASES
+// S4) looks the real key id up, as it would on the real hub. ok is false
+// for any other key id.
+func (p *PKI) RealKeyID(keyID []byte) (real []byte, name RootName, ok bool) {
+	for _, r := range RealRoots() {
+		// Only stand-ins that exist can have issued the key id: never
+		// generate one here.
+		if _, err := os.Stat(p.rootPath(r.Name)); err != nil {
+			continue
+		}
+		a, err := p.Root(r.Name)
+		if err != nil {
+			continue
+		}
+		if len(keyID) > 0 && bytes.Equal(a.Cert.SubjectKeyId, keyID) {
+			return mustHex(r.SubjectKeyID), r.Name, true
+		}
+	}
+	return nil, "", false
 }

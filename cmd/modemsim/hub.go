@@ -21,6 +21,7 @@ import (
 	"github.com/modemsim/modemsim/hub"
 	"github.com/modemsim/modemsim/hubadmin"
 	"github.com/modemsim/modemsim/pki"
+	"github.com/modemsim/modemsim/webconsole"
 )
 
 // Default listen addresses of `modemsim hub serve`: loopback and ports
@@ -73,11 +74,13 @@ func hubTree() hubCmd {
 		}},
 		{name: "c2d", summary: "cloud-to-device messages", sub: []hubCmd{
 			{name: "send", summary: "send a cloud-to-device message", run: c2dSend},
+			{name: "list", summary: "list pending cloud-to-device messages (kept across restarts until delivered or expired)", run: c2dList},
 		}},
 		{name: "monitor", summary: "stream device-to-cloud telemetry until Ctrl-C", run: monitor},
 		{name: "attempts", summary: "list recent connection attempts and why they were refused", run: attempts},
 		{name: "reasons", summary: "list recent hub and DPS refusal reasons", run: reasons},
 		{name: "info", summary: "show the running emulator's host names, ID scope, addresses and roots", run: hubInfo},
+		{name: "connection-string", summary: "print the service connection strings of the hub's and DPS's shared access policies", run: connectionString},
 		{name: "load", summary: "measure connects/s and QoS 1 messages/s: hub vs plain mochi-mqtt", run: runHubLoad},
 		{name: "root", summary: "print a stand-in root PEM (hub, dps, all, digicert-g2, baltimore, microsoft-2017)", run: rootPEM},
 		{name: "dps", summary: "Device Provisioning Service (az iot dps)", sub: []hubCmd{
@@ -164,7 +167,7 @@ func runHubServe(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	dpsRoot := fs.String("dps-root", "auto", "DPS server chain root: auto (by date), "+strings.Join(hubadmin.RootAliases(), ", "))
 	date := fs.String("date", "", "simulation clock start, e.g. 2024-06-01 or RFC 3339 (default: real time); tools like mosquitto check certificates against real time")
 	pkiDir := fs.String("pki", "", "stand-in PKI directory (default <state>/hub/pki); share it to keep one set of roots")
-	renegGate := fs.Bool("renegotiation-gate", true, "on the WebSocket port, drop a client that sent no certificate and no ?iothub-no-client-cert=true, as the real hub's renegotiation drops a TLS stack that cannot renegotiate (forum case WS1); turn off for clients that can renegotiate, such as the Azure C SDK with OpenSSL")
+	renegGate := fs.Bool("renegotiation-gate", false, "strict WS1 model: on the WebSocket port, drop a client that sent no certificate and no ?iothub-no-client-cert=true, as the real hub's renegotiation drops a TLS stack that cannot renegotiate (mbedTLS without CONFIG_MBEDTLS_SSL_RENEGOTIATION, Go); off by default because it also drops clients that can renegotiate (Node SDK, C SDK over OpenSSL), which the real hub accepts")
 	legacy := fs.Bool("legacy-ciphers", false, "also accept the pre-2025 cipher suites of hubs without TLS enforcement")
 	tls13 := fs.Bool("tls13", false, "also accept TLS 1.3 (new-style hubs); classic hub names are TLS 1.2 only")
 	twinLimit := fs.Int("twin-rate-limit", 0, "answer twin requests beyond this many per second with 429 (0: unlimited)")
@@ -226,6 +229,14 @@ func runHubServe(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	defer e.Close()
+	api, err := serveServiceAPI(e, hubDir, clock, logger)
+	if err != nil {
+		return err
+	}
+	console, err := webconsole.New(e, logger)
+	if err != nil {
+		return err
+	}
 	if err := e.Start(ctx); err != nil {
 		return err
 	}
@@ -240,7 +251,8 @@ func runHubServe(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	srv := &http.Server{
 		Handler: hubadmin.NewHandler(e, hubadmin.WithLogger(logger), hubadmin.WithClock(clock), hubadmin.WithDPSReasons(dpsReasons),
-			hubadmin.WithToken(token), hubadmin.WithAllowedHosts(append(adminHosts, hubadmin.ListenerHosts(ln.Addr())...)...)),
+			hubadmin.WithToken(token), hubadmin.WithAllowedHosts(append(adminHosts, hubadmin.ListenerHosts(ln.Addr())...)...),
+			hubadmin.WithConnectionStrings(api.ConnectionStrings), hubadmin.WithUI(console)),
 		// Telemetry streams end with the command.
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 		ReadHeaderTimeout: 10 * time.Second,
@@ -263,8 +275,12 @@ func runHubServe(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fmt.Fprintf(tw, "  MQTT/TLS\t%s\n", orOff(e.MQTTAddr()))
 	fmt.Fprintf(tw, "  MQTT/WebSocket/TLS\t%s\n", orOff(e.WebSocketAddr()))
 	fmt.Fprintf(tw, "  admin API\thttp://%s\n", ln.Addr())
+	fmt.Fprintf(tw, "  web console\thttp://%s/ui/\n", ln.Addr())
 	if token != "" {
 		fmt.Fprintf(tw, "  admin token\t%s (send it: --admin http://:%s@%s, or curl -H 'Authorization: Bearer %s')\n", token, token, ln.Addr(), token)
+	}
+	if e.WebSocketAddr() != "" {
+		fmt.Fprintf(tw, "  service API\thttps://%s, https://%s on %s ('hub connection-string')\n", e.HostName(), api.DPSHostName(), e.WebSocketAddr())
 	}
 	fmt.Fprintf(tw, "  DPS host name\t%s (same ports, chosen by TLS SNI)\n", hub.DefaultDPSHostName)
 	fmt.Fprintf(tw, "  DPS ID scope\t%s\n", e.DPS().IDScope())
@@ -351,7 +367,7 @@ type adminFlags struct {
 func newAdminFlags(path, summary string, stdout io.Writer) *adminFlags {
 	fs := newFlagSet(path, "", summary, stdout)
 	a := &adminFlags{fs: fs,
-		admin:  fs.String("admin", "http://"+defaultHubAdminAddr, "admin API of a running 'modemsim hub serve'"),
+		admin:  fs.String("admin", defaultAdminURL(), "admin API of a running 'modemsim hub serve' (default from $"+adminEnv+")"),
 		asJSON: fs.Bool("json", false, "print JSON instead of text"),
 	}
 	return a
@@ -791,6 +807,7 @@ func parseProps(s string) (map[string]string, error) {
 func monitor(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	a := newAdminFlags("modemsim hub monitor", "Print device-to-cloud telemetry as it arrives, until Ctrl-C (az iot hub monitor-events).", stdout)
 	id := a.fs.String("device", "", "only this device")
+	sinceFlag := a.fs.String("since", "", "first print the retained messages received since this RFC 3339 time or this long ago on the hub's clock (e.g. 10m)")
 	if err := a.parse(args); err != nil {
 		return err
 	}
@@ -799,7 +816,7 @@ func monitor(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	enc := json.NewEncoder(stdout)
 	enc.SetEscapeHTML(false)
-	return a.client().Telemetry(ctx, *id, func(ev hubadmin.TelemetryEvent) error {
+	return a.client().TelemetrySince(ctx, *id, *sinceFlag, func(ev hubadmin.TelemetryEvent) error {
 		if *a.asJSON {
 			return enc.Encode(ev)
 		}

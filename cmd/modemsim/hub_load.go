@@ -57,6 +57,7 @@ func runHubLoad(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	state := fs.String("state", defaultState, "state directory whose stand-in PKI is reused (<state>/hub/pki)")
 	pkiDir := fs.String("pki", "", "stand-in PKI directory (default <state>/hub/pki)")
 	asJSON := fs.Bool("json", false, "print JSON")
+	progressFlag := fs.String("progress", "auto", "progress on stderr: auto (a bar on a terminal, a line every 2 s otherwise), bar, lines, off")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -69,6 +70,18 @@ func runHubLoad(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return usagef(fs, "--concurrency must be at least 1")
 	case *size < 0:
 		return usagef(fs, "--size must not be negative")
+	}
+	mode, err := parseProgress(*progressFlag, stderr)
+	if err != nil {
+		fs.Usage()
+		return err
+	}
+	report := func(label string, total int) *progress {
+		every := lineEvery
+		if mode == progressBar {
+			every = barEvery
+		}
+		return startProgress(stderr, mode, label, total, every)
 	}
 	if *pkiDir == "" {
 		*pkiDir = filepath.Join(*state, "hub", "pki")
@@ -93,7 +106,7 @@ func runHubLoad(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if err != nil {
 			return err
 		}
-		r, err := measureLoad(ctx, t, *devices, *messages, *concurrency, payload)
+		r, err := measureLoad(ctx, t, *devices, *messages, *concurrency, payload, report)
 		t.close()
 		if err != nil {
 			return fmt.Errorf("%s: %w", t.name, err)
@@ -198,7 +211,8 @@ func loadDeviceID(i int) string { return fmt.Sprintf("load-%04d", i) }
 
 // measureLoad connects n paho clients (at most conc at once), then has each
 // publish m QoS 1 messages and waits for every PUBACK.
-func measureLoad(ctx context.Context, t *loadTarget, n, m, conc int, payload []byte) (loadResult, error) {
+// report starts the progress of one phase.
+func measureLoad(ctx context.Context, t *loadTarget, n, m, conc int, payload []byte, report func(label string, total int) *progress) (loadResult, error) {
 	clients := make([]paho.Client, n)
 	defer func() {
 		for _, c := range clients {
@@ -221,6 +235,7 @@ func measureLoad(ctx context.Context, t *loadTarget, n, m, conc int, payload []b
 		}
 	}
 	start := time.Now()
+	prog := report(t.name+" connects", n)
 	for i := range n {
 		wg.Add(1)
 		sem <- struct{}{}
@@ -242,10 +257,12 @@ func measureLoad(ctx context.Context, t *loadTarget, n, m, conc int, payload []b
 				return
 			}
 			clients[i] = c
+			prog.add(1)
 		}()
 	}
 	wg.Wait()
 	connect := time.Since(start)
+	prog.finish()
 	if first != nil {
 		return loadResult{}, first
 	}
@@ -254,6 +271,7 @@ func measureLoad(ctx context.Context, t *loadTarget, n, m, conc int, payload []b
 	}
 
 	start = time.Now()
+	prog = report(t.name+" messages", n*m)
 	for i, c := range clients {
 		wg.Add(1)
 		go func() {
@@ -272,11 +290,13 @@ func measureLoad(ctx context.Context, t *loadTarget, n, m, conc int, payload []b
 					fail(fmt.Errorf("publish %s: %w", loadDeviceID(i), err))
 					return
 				}
+				prog.add(1)
 			}
 		}()
 	}
 	wg.Wait()
 	publish := time.Since(start)
+	prog.finish()
 	if first != nil {
 		return loadResult{}, first
 	}

@@ -42,10 +42,15 @@ type Config struct {
 	// Route, if set, may hand the connection to another MQTT server (for
 	// example DPS chosen by SNI); ok=false uses the listener's own server.
 	Route func(r *http.Request) (establish func(c net.Conn) error, ok bool)
+	// Fallback, if set, serves plain HTTPS requests (not WebSocket upgrades)
+	// for paths other than Path: the real port 443 also carries the
+	// service REST API.
+	Fallback http.Handler
 	// Rejected, if set, is told about every refused request.
 	Rejected func(r *http.Request, status int, why string)
-	// HandshakeFailed, if set, is told about every failed TLS handshake.
-	HandshakeFailed func(remote string, err error)
+	// HandshakeFailed, if set, is told about every failed TLS handshake with
+	// what the handshake got to (SNI, client certificates).
+	HandshakeFailed func(remote string, state tls.ConnectionState, err error)
 	// HandshakeTimeout bounds the TLS handshake (default 10 s).
 	HandshakeTimeout time.Duration
 	// Admit, if set, takes every accepted TCP connection before the TLS
@@ -161,7 +166,7 @@ func (h *handshakeListener) acceptLoop() {
 			cancel()
 			if err != nil {
 				if h.cfg.HandshakeFailed != nil {
-					h.cfg.HandshakeFailed(c.RemoteAddr().String(), err)
+					h.cfg.HandshakeFailed(c.RemoteAddr().String(), tc.ConnectionState(), err)
 				}
 				_ = c.Close()
 				return
@@ -265,6 +270,10 @@ func (l *Listener) handle(w http.ResponseWriter, r *http.Request, establish list
 	}
 	defer l.wg.Done()
 	if r.URL.Path != l.cfg.Path {
+		if l.cfg.Fallback != nil && !websocket.IsWebSocketUpgrade(r) {
+			l.cfg.Fallback.ServeHTTP(w, r)
+			return
+		}
 		l.reject(w, r, "wrong path "+r.URL.Path)
 		return
 	}
@@ -293,7 +302,7 @@ func (l *Listener) handle(w http.ResponseWriter, r *http.Request, establish list
 	if err != nil {
 		return // gorilla already answered with an HTTP error
 	}
-	c := &Conn{ws: ws, query: r.URL.Query(), host: r.Host}
+	c := &Conn{ws: ws, query: r.URL.Query(), host: r.Host, requestURI: r.RequestURI}
 	if r.TLS != nil {
 		c.state = *r.TLS
 	}
@@ -318,6 +327,8 @@ type Conn struct {
 	state tls.ConnectionState
 	query url.Values
 	host  string
+	// requestURI is the upgrade request's path and query.
+	requestURI string
 
 	rmu sync.Mutex
 	r   io.Reader
@@ -326,6 +337,9 @@ type Conn struct {
 
 // ConnectionState returns the TLS state of the handshake under the upgrade.
 func (c *Conn) ConnectionState() tls.ConnectionState { return c.state }
+
+// RequestURI returns the upgrade request's path and query as sent.
+func (c *Conn) RequestURI() string { return c.requestURI }
 
 // Query returns the upgrade request's query parameters.
 func (c *Conn) Query() url.Values { return c.query }
