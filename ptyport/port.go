@@ -34,6 +34,10 @@ func (k EventKind) String() string {
 type Event struct {
 	Kind EventKind
 	At   time.Time
+	// Session is the port's session number after the event: ClientOpened carries
+	// the session the new client talks in, ClientClosed the next one (see
+	// [Port.Session]).
+	Session uint64
 }
 
 // NodeMethod selects how [WithDeviceNode] exposes the slave under another name.
@@ -69,22 +73,29 @@ type options struct {
 	node       string
 	nodeMethod NodeMethod
 	logger     *slog.Logger
-	eventBuf   int
+	watcher    *Watcher
+	onEvent    func(Event)
 }
 
 // Option configures [Open].
 type Option func(*options)
 
-// WithLink creates a symlink at path pointing to the slave (/dev/pts/N). An existing
-// symlink that dangles or points to a pty slave (a previous run) is replaced; any other
-// existing file, including a symlink to something that is not a pty, is refused with
-// [ErrLinkExists]. Close removes the link if it still points to this port's slave.
+// WithLink creates a symlink at path pointing to the slave (/dev/pts/N). The port owns
+// the name through an flock on a lock file beside it (.<name>.lock, holding the
+// owner's pid and pty), which the kernel drops when the owner dies. While a live
+// owner holds it, Open fails with an [*InUseError] naming the pid. Once the owner is
+// gone, an existing symlink that dangles or points to a pty slave is replaced; any
+// other existing file, including a symlink to something that is not a pty, is refused
+// with [ErrLinkExists]. Close removes the link if it still points to this port's
+// slave, and the lock file.
 func WithLink(path string) Option { return func(o *options) { o.link = path } }
 
 // WithDeviceNode exposes the slave at path, e.g. /dev/ttyACM99, a name pyserial's
 // comports() lists, as nrfcredstore 2.x requires (/work/shared/protocols/nrf91.md §5.3
 // [S]: realpath(port) must equal a listed glob path, so a symlink is rejected). Needs
-// root; see [NodeMethod]. Close unmounts and removes it.
+// root; see [NodeMethod]. The name is owned through a lock file as for [WithLink]
+// (/dev/.ttyACM99.lock): a node whose owner is alive is never replaced. Close
+// unmounts and removes it.
 func WithDeviceNode(path string) Option { return func(o *options) { o.node = path } }
 
 // WithDeviceNodeMethod selects how WithDeviceNode creates the node (default [NodeAuto]).
@@ -93,21 +104,48 @@ func WithDeviceNodeMethod(m NodeMethod) Option { return func(o *options) { o.nod
 // WithLogger sets the logger (default: discard).
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
 
-// WithEventBuffer sets the capacity of the Events channel (default 16). Events that do
-// not fit because nobody reads the channel are dropped (and logged) rather than
-// stalling client tracking.
-func WithEventBuffer(n int) Option { return func(o *options) { o.eventBuf = n } }
+// WithWatcher makes Open register the port with w, which follows the clients of
+// many ports with one inotify instance and one goroutine. Without it, Open creates a
+// private Watcher that Close closes (fine for a single board; a process can hold
+// only ~126 inotify instances, see /proc/sys/fs/inotify/max_user_instances).
+func WithWatcher(w *Watcher) Option { return func(o *options) { o.watcher = w } }
+
+// WithEventHandler sets fn to be called for each [ClientOpened] and [ClientClosed],
+// in order, from the watcher's goroutine and never after Close returns. fn must not
+// block and must not call Close or [Watcher.Close]; it may call the port's other
+// methods. nil means no handler.
+func WithEventHandler(fn func(Event)) Option { return func(o *options) { o.onEvent = fn } }
 
 func buildOptions(opts []Option) options {
-	o := options{eventBuf: 16}
+	var o options
 	for _, opt := range opts {
 		opt(&o)
 	}
 	if o.logger == nil {
 		o.logger = slog.New(slog.DiscardHandler)
 	}
-	if o.eventBuf < 0 {
-		o.eventBuf = 0
+	return o
+}
+
+type watcherOptions struct {
+	logger *slog.Logger
+}
+
+// WatcherOption configures [NewWatcher].
+type WatcherOption func(*watcherOptions)
+
+// WithWatcherLogger sets the watcher's logger (default: discard).
+func WithWatcherLogger(l *slog.Logger) WatcherOption {
+	return func(o *watcherOptions) { o.logger = l }
+}
+
+func buildWatcherOptions(opts []WatcherOption) watcherOptions {
+	var o watcherOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.logger == nil {
+		o.logger = slog.New(slog.DiscardHandler)
 	}
 	return o
 }
@@ -128,6 +166,11 @@ var (
 	ErrUnsupported = fmt.Errorf("ptyport: only Linux is supported: %w", errors.ErrUnsupported)
 	// ErrLinkExists: the WithLink path exists and is not a replaceable (stale pty) symlink.
 	ErrLinkExists = errors.New("ptyport: link path exists and is not a stale pty symlink")
+	// ErrInUse: a live process owns the link or device node name; the error is an
+	// [*InUseError] that says who.
+	ErrInUse = errors.New("ptyport: name in use")
+	// ErrWatcherClosed: Open was given a Watcher that is closed.
+	ErrWatcherClosed = errors.New("ptyport: watcher closed")
 	// ErrNodeExists: the WithDeviceNode path exists and is not a leftover of a previous run.
 	ErrNodeExists = errors.New("ptyport: device node path exists")
 	// ErrNotRoot: WithDeviceNode needs root.
@@ -144,6 +187,29 @@ var (
 const nodeHint = "run as root with CAP_SYS_ADMIN (e.g. docker --cap-add SYS_ADMIN), " +
 	"or give the host tool the /dev/pts path with a tool that does not filter ports " +
 	"(nrfcredstore 1.1.1), or patch serial.tools.list_ports.comports to list it"
+
+// InUseError says that a live process owns a link or device node name. errors.Is(err,
+// ErrInUse) holds.
+type InUseError struct {
+	What    string // "link" or "device node"
+	Path    string
+	PID     int    // the owner's pid, 0 if it could not be read
+	Serving string // the pty the owner serves, "" if it could not be read
+}
+
+func (e *InUseError) Error() string {
+	who := "another process"
+	if e.PID > 0 {
+		who = fmt.Sprintf("pid %d", e.PID)
+	}
+	msg := fmt.Sprintf("ptyport: %s %s is in use by %s", e.What, e.Path, who)
+	if e.Serving != "" {
+		msg += " (serving " + e.Serving + ")"
+	}
+	return msg
+}
+
+func (e *InUseError) Is(target error) bool { return target == ErrInUse }
 
 // DeviceNodeError explains why WithDeviceNode failed.
 type DeviceNodeError struct {

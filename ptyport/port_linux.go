@@ -5,25 +5,33 @@ import (
 
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 )
 
-// writeChunk bounds one master write so that the last-close handler, which flushes the
-// slave's input queue, always frees enough room for an in-flight chunk to complete
-// (the n_tty read buffer alone is 4 KiB).
-const writeChunk = 1024
+// maxSyncs bounds how often one read or write applies client events before its
+// syscall, so a flood of events elsewhere cannot starve it.
+const maxSyncs = 8
 
 // Port is one simulated serial port. Read and Write may be called from different
 // goroutines; concurrent Writes are serialised.
+//
+// Sessions: a port's session number starts at 0 and increments at every last close
+// (from "a client has it open" to "no client"). At that moment, atomically with
+// respect to ReadSession and WriteSession, the port discards what is still queued in
+// both directions, so bytes ReadSession returns with session s were written by the
+// client of session s, and WriteSession(s, …) never reaches the next client.
 type Port struct {
 	log    *slog.Logger
 	master *os.File // pollable, so Close unblocks Read and Write
+	conn   syscall.RawConn
 	// slaveFd is our own descriptor of the slave: it keeps the master from seeing EIO
 	// when clients close, and is what we flush and restore termios through.
 	slaveFd int
@@ -31,14 +39,25 @@ type Port struct {
 	rdev    uint64
 	raw     unix.Termios
 
-	link string // created symlink, "" if none
-	node *deviceNode
+	link     string // created symlink, "" if none
+	linkLock *nameLock
+	node     *deviceNode
+	nodeLock *nameLock
 
-	cl *clientTracker
+	w          *Watcher
+	ownWatcher bool // created by Open, closed by Close
+	onEvent    func(Event)
+	// Under w.mu.
+	wds      []int32
+	count    int    // clients by event count
+	seq      uint64 // events applied, so a reconcile scan can tell it raced one
+	needScan bool
 
-	writeMu sync.Mutex
-	// gate: each chunk written to the master holds it shared; the last-close handler
-	// takes it exclusively so that no chunk lands after its final flush.
+	open    atomic.Bool
+	session atomic.Uint64
+	// gate: every read and write syscall on the master holds it shared, together
+	// with the session it attributes the bytes to; the last-close handler holds it
+	// exclusively while it flushes and increments the session.
 	gate sync.RWMutex
 
 	closed    atomic.Bool
@@ -46,10 +65,10 @@ type Port struct {
 	closeErr  error
 }
 
-// Open creates a pty, puts the slave in raw mode and starts tracking clients.
+// Open creates a pty, puts the slave in raw mode and starts following its clients.
 func Open(opts ...Option) (_ *Port, err error) {
 	o := buildOptions(opts)
-	p := &Port{log: o.logger, slaveFd: -1}
+	p := &Port{log: o.logger, slaveFd: -1, onEvent: o.onEvent}
 	defer func() {
 		if err != nil {
 			_ = p.release()
@@ -68,6 +87,17 @@ func Open(opts ...Option) (_ *Port, err error) {
 	}
 	p.rdev = st.Rdev
 
+	// Names first: a live owner is reported before anything is touched.
+	if o.link != "" {
+		if p.linkLock, err = lockName(o.link, "link", p.path); err != nil {
+			return nil, err
+		}
+	}
+	if o.node != "" {
+		if p.nodeLock, err = lockName(o.node, "device node", p.path); err != nil {
+			return nil, err
+		}
+	}
 	// The node is made (and test-opened) before any watch exists, so our own
 	// open does not count as a client.
 	watch := []string{p.path}
@@ -77,7 +107,15 @@ func Open(opts ...Option) (_ *Port, err error) {
 		}
 		watch = append(watch, o.node)
 	}
-	if p.cl, err = newClientTracker(p, watch, o.eventBuf); err != nil {
+	w := o.watcher
+	if w == nil {
+		if w, err = NewWatcher(WithWatcherLogger(o.logger)); err != nil {
+			return nil, err
+		}
+		p.ownWatcher = true
+		p.w = w // closed by release even if register fails
+	}
+	if err := w.register(p, watch); err != nil {
 		return nil, err
 	}
 	if o.link != "" {
@@ -86,7 +124,6 @@ func Open(opts ...Option) (_ *Port, err error) {
 		}
 		p.link = o.link
 	}
-	p.cl.start()
 	p.log.Info("pty open", "path", p.path, "link", p.link, "node", o.node)
 	return p, nil
 }
@@ -113,6 +150,9 @@ func (p *Port) openPair() error {
 		return fmt.Errorf("ptyport: master non-blocking: %w", err)
 	}
 	p.master = os.NewFile(uintptr(mfd), "/dev/ptmx")
+	if p.conn, err = p.master.SyscallConn(); err != nil {
+		return fmt.Errorf("ptyport: master: %w", err)
+	}
 	p.path = tty.Name()
 	if p.slaveFd, err = unix.Dup(int(tty.Fd())); err != nil {
 		return fmt.Errorf("ptyport: dup %s: %w", p.path, err)
@@ -127,43 +167,115 @@ func (p *Port) Path() string { return p.path }
 // Read returns bytes the host tool wrote. It blocks until data arrives, a read deadline
 // passes, or the port is closed (then the error is ErrClosed).
 func (p *Port) Read(b []byte) (int, error) {
-	n, err := p.master.Read(b)
-	if err != nil {
-		if p.closed.Load() || errors.Is(err, os.ErrClosed) {
-			return n, ErrClosed
-		}
-		return n, fmt.Errorf("ptyport: read %s: %w", p.path, err)
-	}
-	return n, nil
+	n, _, err := p.ReadSession(b)
+	return n, err
 }
 
-// Write sends bytes to the host tool. While no client has the port open the bytes are
-// discarded, like a UART with nobody listening, and Write reports success.
+// ReadSession is Read that also says which session the bytes belong to: the session
+// current at the read syscall, after applying every client event queued before it.
+// They were written by that session's client (or arrived while no client had the
+// port open).
+func (p *Port) ReadSession(b []byte) (n int, session uint64, err error) {
+	if p.closed.Load() {
+		return 0, 0, ErrClosed
+	}
+	var readErr error
+	err = p.conn.Read(func(fd uintptr) bool {
+		for syncs := 0; ; {
+			p.gate.RLock()
+			if syncs < maxSyncs && p.w.behind() {
+				p.gate.RUnlock()
+				p.w.sync()
+				syncs++
+				continue
+			}
+			n, readErr = unix.Read(int(fd), b)
+			session = p.session.Load()
+			p.gate.RUnlock()
+			switch {
+			case errors.Is(readErr, unix.EINTR):
+				continue
+			case errors.Is(readErr, unix.EAGAIN):
+				return false // wait in the netpoller, gate released
+			case readErr == nil && n == 0 && len(b) > 0:
+				readErr = io.EOF
+			}
+			return true
+		}
+	})
+	if n < 0 {
+		n = 0
+	}
+	if err == nil {
+		err = readErr
+	}
+	if err != nil {
+		if p.closed.Load() {
+			return n, session, ErrClosed
+		}
+		return n, session, fmt.Errorf("ptyport: read %s: %w", p.path, err)
+	}
+	return n, session, nil
+}
+
+// Write sends bytes to the host tool: WriteSession with the current session.
 func (p *Port) Write(b []byte) (int, error) {
 	if p.closed.Load() {
 		return 0, ErrClosed
 	}
-	p.writeMu.Lock()
-	defer p.writeMu.Unlock()
-	for off := 0; off < len(b); {
-		// Everything a client did before this call (open, close) is queued in the
-		// inotify descriptor by now; account for it before deciding where bytes go.
-		p.cl.sync()
-		end := min(off+writeChunk, len(b))
-		p.gate.RLock()
-		if !p.cl.isOpen() {
-			p.gate.RUnlock()
-			return len(b), nil
-		}
-		n, err := p.master.Write(b[off:end])
-		p.gate.RUnlock()
-		off += n
-		if err != nil {
-			if p.closed.Load() || errors.Is(err, os.ErrClosed) {
-				return off, ErrClosed
+	return p.WriteSession(p.Session(), b)
+}
+
+// WriteSession sends b to the client of session. While that session is current
+// (after applying every client event queued so far) and a client has the port open,
+// the bytes go to the pty; otherwise the rest of b is discarded, like a UART with
+// nobody listening, and WriteSession reports success. A client that has the port
+// open but does not read eventually blocks it until the write deadline, its close,
+// or Close.
+func (p *Port) WriteSession(session uint64, b []byte) (int, error) {
+	if p.closed.Load() {
+		return 0, ErrClosed
+	}
+	off := 0
+	var writeErr error
+	err := p.conn.Write(func(fd uintptr) bool {
+		for syncs := 0; off < len(b); {
+			p.gate.RLock()
+			if syncs < maxSyncs && p.w.behind() {
+				p.gate.RUnlock()
+				p.w.sync()
+				syncs++
+				continue
 			}
-			return off, fmt.Errorf("ptyport: write %s: %w", p.path, err)
+			if !p.open.Load() || p.session.Load() != session {
+				p.gate.RUnlock()
+				off = len(b) // to nobody: discarded
+				return true
+			}
+			n, err := unix.Write(int(fd), b[off:])
+			p.gate.RUnlock()
+			if n > 0 {
+				off += n
+			}
+			switch {
+			case errors.Is(err, unix.EINTR):
+			case errors.Is(err, unix.EAGAIN):
+				return false // the client is not reading: wait for room
+			case err != nil:
+				writeErr = err
+				return true
+			}
 		}
+		return true
+	})
+	if err == nil {
+		err = writeErr
+	}
+	if err != nil {
+		if p.closed.Load() {
+			return off, ErrClosed
+		}
+		return off, fmt.Errorf("ptyport: write %s: %w", p.path, err)
 	}
 	return len(b), nil
 }
@@ -175,48 +287,85 @@ func (p *Port) SetReadDeadline(t time.Time) error { return p.master.SetReadDeadl
 // has the port open but does not read eventually blocks Write).
 func (p *Port) SetWriteDeadline(t time.Time) error { return p.master.SetWriteDeadline(t) }
 
-// Events reports clients opening and closing the port. It is closed by Close.
-func (p *Port) Events() <-chan Event { return p.cl.events }
+// Session returns the port's session number after applying every client event queued
+// so far. It starts at 0 and increments at every last close.
+func (p *Port) Session() uint64 {
+	if !p.closed.Load() {
+		p.w.sync()
+	}
+	return p.session.Load()
+}
 
 // ClientOpen reports whether a client has the port open.
 func (p *Port) ClientOpen() bool {
 	if p.closed.Load() {
 		return false
 	}
-	p.cl.sync()
-	return p.cl.isOpen()
+	p.w.sync()
+	return p.open.Load()
 }
 
-// lastClientClosed runs (under the tracker lock) when the last client has closed: it
-// discards board output the client never read and restores raw mode.
-func (p *Port) lastClientClosed() {
-	for !p.closed.Load() {
-		// Flushing first unblocks a Write stuck on a full queue; its chunk then
-		// lands, so flush again once no chunk is in flight.
-		p.flushInput()
-		if p.gate.TryLock() {
-			p.flushInput()
-			p.gate.Unlock()
-			break
-		}
-		time.Sleep(100 * time.Microsecond)
+// firstClientOpenedLocked runs under w.mu when the client count leaves zero.
+func (p *Port) firstClientOpenedLocked() {
+	p.open.Store(true)
+	p.w.emitLocked(p, ClientOpened, p.session.Load())
+}
+
+// lastClientClosedLocked runs under w.mu when the last client has closed: it discards
+// what is queued in both directions, starts the next session and restores raw mode.
+// The gate waits only for read and write syscalls in flight, which never block.
+//
+// The one thing it cannot sort out: when the watcher learns of the close only after
+// a new client has reopened the port AND written to it (it sees both queued behind
+// the close), the client-to-board queue may hold the old client's unread bytes
+// followed by the new client's, with nothing to tell them apart. It then keeps that
+// queue (and logs it): losing a new client's first command is worse, and the old
+// client left bytes unread only if the board was not reading. The watcher reacts in
+// well under a millisecond on an idle machine; a host tool takes longer than that to
+// open a port and write.
+func (p *Port) lastClientClosedLocked(reopenedAndWrote bool) {
+	flush := unix.TCIOFLUSH
+	if reopenedAndWrote {
+		flush = unix.TCIFLUSH
+		p.log.Debug("client reopened and wrote before the close was seen: its input is kept", "path", p.path)
 	}
+	p.gate.Lock()
+	// TCIFLUSH on the slave discards board output the client never read; TCOFLUSH on
+	// a pty slave flushes the master's input, the bytes the client wrote that the
+	// board has not read [S Linux drivers/tty/pty.c, pty_flush_buffer].
+	if err := unix.IoctlSetInt(p.slaveFd, unix.TCFLSH, flush); err != nil {
+		p.log.Warn("flush pty", "path", p.path, "err", err)
+	}
+	p.open.Store(false)
+	session := p.session.Add(1)
+	p.gate.Unlock()
 	// A client such as screen may have left the line cooked.
 	if err := unix.IoctlSetTermios(p.slaveFd, unix.TCSETS, &p.raw); err != nil {
 		p.log.Warn("restore raw mode", "path", p.path, "err", err)
 	}
+	p.w.emitLocked(p, ClientClosed, session)
 }
 
-func (p *Port) flushInput() {
-	// TCIFLUSH on the slave discards what the master wrote and no client read.
-	if err := unix.IoctlSetInt(p.slaveFd, unix.TCFLSH, unix.TCIFLUSH); err != nil {
-		p.log.Warn("flush slave input", "path", p.path, "err", err)
+// correctCountLocked sets the client count to what a /proc scan found.
+func (p *Port) correctCountLocked(holders int) {
+	if holders == p.count {
+		return
+	}
+	p.log.Debug("client count corrected by /proc scan", "path", p.path, "events", p.count, "holders", holders)
+	was := p.count
+	p.count = holders
+	switch {
+	case was > 0 && holders == 0:
+		p.lastClientClosedLocked(false)
+	case was == 0 && holders > 0:
+		p.firstClientOpenedLocked()
 	}
 }
 
-// Close stops the port: it removes the link and the device node, unblocks Read and
-// Write, and closes Events. Every cleanup step runs even if an earlier one fails; the
-// errors are joined. Calling Close again returns the first result.
+// Close stops the port: it removes the link and the device node and their lock files,
+// and unblocks Read and Write. No event handler runs after Close returns. Every
+// cleanup step runs even if an earlier one fails; the errors are joined. Calling
+// Close again returns the first result.
 func (p *Port) Close() error {
 	p.closeOnce.Do(func() {
 		p.closed.Store(true)
@@ -230,8 +379,8 @@ func (p *Port) Close() error {
 func (p *Port) release() error {
 	p.closed.Store(true)
 	var errs []error
-	if p.cl != nil {
-		p.cl.stop()
+	if p.w != nil {
+		p.w.unregister(p)
 	}
 	if p.link != "" {
 		if err := removeLink(p.link, p.path); err != nil {
@@ -241,6 +390,13 @@ func (p *Port) release() error {
 	if p.node != nil {
 		if err := p.node.remove(); err != nil {
 			errs = append(errs, err)
+		}
+	}
+	for _, l := range []*nameLock{p.linkLock, p.nodeLock} {
+		if l != nil {
+			if err := l.release(); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	if p.master != nil {
@@ -254,8 +410,10 @@ func (p *Port) release() error {
 		}
 		p.slaveFd = -1
 	}
-	if p.cl != nil {
-		p.cl.closeEvents()
+	if p.ownWatcher && p.w != nil {
+		if err := p.w.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("ptyport: close watcher: %w", err))
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -83,17 +84,52 @@ func assertNothingMore(t testing.TB, f *os.File, d time.Duration) {
 	assert.ErrorIs(t, err, os.ErrDeadlineExceeded, "unexpected bytes %q", buf[:n])
 }
 
-// waitEvent returns the next event or fails.
-func waitEvent(t testing.TB, p *Port) Event {
-	t.Helper()
+// eventRecorder collects a port's events through WithEventHandler.
+type eventRecorder struct {
+	ch       chan Event
+	overflow atomic.Bool
+}
+
+func newEventRecorder() *eventRecorder { return &eventRecorder{ch: make(chan Event, 64)} }
+
+// handle never blocks, as a handler must not.
+func (r *eventRecorder) handle(ev Event) {
 	select {
-	case ev, ok := <-p.Events():
-		require.True(t, ok, "events closed")
+	case r.ch <- ev:
+	default:
+		r.overflow.Store(true)
+	}
+}
+
+// openPortEvents opens a port whose events are recorded.
+func openPortEvents(t testing.TB, opts ...Option) (*Port, *eventRecorder) {
+	t.Helper()
+	rec := newEventRecorder()
+	p := openPort(t, append(opts, WithEventHandler(rec.handle))...)
+	return p, rec
+}
+
+// next returns the next event or fails.
+func (r *eventRecorder) next(t testing.TB) Event {
+	t.Helper()
+	require.False(t, r.overflow.Load(), "events dropped")
+	select {
+	case ev := <-r.ch:
 		return ev
 	case <-time.After(5 * time.Second):
 		require.FailNow(t, "no event")
 	}
 	return Event{}
+}
+
+// none fails if an event arrives within d.
+func (r *eventRecorder) none(t testing.TB, d time.Duration) {
+	t.Helper()
+	select {
+	case ev := <-r.ch:
+		assert.Fail(t, "unexpected event", "%+v", ev)
+	case <-time.After(d):
+	}
 }
 
 // echoBoard answers every LF-terminated line from the host with "OK <line>\r\n" and
@@ -159,9 +195,9 @@ func TestRawModeAndEightBitClean(t *testing.T) {
 }
 
 func TestRawRestoredWhenLastClientCloses(t *testing.T) {
-	p := openPort(t)
+	p, events := openPortEvents(t)
 	c := openClient(t, p.Path())
-	require.Equal(t, ClientOpened, waitEvent(t, p).Kind)
+	require.Equal(t, ClientOpened, events.next(t).Kind)
 
 	// What a terminal program might leave behind: cooked, echoing, CRLF mapping.
 	cooked := termios(t, c)
@@ -171,7 +207,7 @@ func TestRawRestoredWhenLastClientCloses(t *testing.T) {
 	setTermios(t, c, cooked)
 	require.NotZero(t, termios(t, c).Lflag&unix.ECHO)
 	require.NoError(t, c.Close())
-	require.Equal(t, ClientClosed, waitEvent(t, p).Kind)
+	require.Equal(t, ClientClosed, events.next(t).Kind)
 
 	c2 := openClient(t, p.Path())
 	assertRaw(t, termios(t, c2))
@@ -272,30 +308,36 @@ func TestNoEIOWhenClientCloses(t *testing.T) {
 	assert.Equal(t, 1, r.n)
 }
 
-func TestEventsAndClientOpen(t *testing.T) {
-	p := openPort(t)
-	for range 3 {
+func TestEventsSessionsAndClientOpen(t *testing.T) {
+	p, events := openPortEvents(t)
+	assert.Zero(t, p.Session(), "sessions start at 0")
+	for i := range uint64(3) {
 		c := openClient(t, p.Path())
-		ev := waitEvent(t, p)
+		ev := events.next(t)
 		assert.Equal(t, ClientOpened, ev.Kind)
+		assert.Equal(t, i, ev.Session, "the client talks in the current session")
 		assert.WithinDuration(t, time.Now(), ev.At, 5*time.Second)
 		assert.True(t, p.ClientOpen())
+		assert.Equal(t, i, p.Session())
 		require.NoError(t, c.Close())
-		assert.Equal(t, ClientClosed, waitEvent(t, p).Kind)
+		ev = events.next(t)
+		assert.Equal(t, ClientClosed, ev.Kind)
+		assert.Equal(t, i+1, ev.Session, "the last close starts the next session")
 		assert.False(t, p.ClientOpen())
+		assert.Equal(t, i+1, p.Session())
 	}
 	require.NoError(t, p.Close())
-	_, ok := <-p.Events()
-	assert.False(t, ok, "Events closed by Close")
+	events.none(t, 20*time.Millisecond)
 }
 
 func TestTwoClients(t *testing.T) {
-	// Two opens (or closes) back to back may reach us as one inotify event.
+	// Two opens (or closes) back to back may reach us as one inotify event; the
+	// background /proc scan puts the count right within a reconcile period.
 	p := openPort(t)
 	a := openClient(t, p.Path())
 	b := openClient(t, p.Path())
 	require.NoError(t, a.Close())
-	assert.True(t, p.ClientOpen(), "b still has the port open")
+	require.Eventually(t, p.ClientOpen, 5*time.Second, time.Millisecond, "b still has the port open")
 	_, err := p.Write([]byte("for b\r\n"))
 	require.NoError(t, err)
 	assert.Equal(t, "for b\r\n", string(readFull(t, b, 7)))
@@ -303,7 +345,7 @@ func TestTwoClients(t *testing.T) {
 	c := openClient(t, p.Path())
 	require.NoError(t, b.Close())
 	require.NoError(t, c.Close())
-	assert.False(t, p.ClientOpen(), "both closed")
+	require.Eventually(t, func() bool { return !p.ClientOpen() }, 5*time.Second, time.Millisecond, "both closed")
 	_, err = p.Write([]byte("nobody\r\n"))
 	require.NoError(t, err)
 	d := openClient(t, p.Path())
@@ -455,7 +497,7 @@ func TestDeviceNodeBindMount(t *testing.T) {
 	for _, method := range []NodeMethod{NodeAuto, NodeBindMount} {
 		t.Run(method.String(), func(t *testing.T) {
 			node := nodePath(t)
-			p := openPort(t, WithDeviceNode(node), WithDeviceNodeMethod(method))
+			p, events := openPortEvents(t, WithDeviceNode(node), WithDeviceNodeMethod(method))
 			fi, err := os.Lstat(node)
 			require.NoError(t, err)
 			assert.Zero(t, fi.Mode()&os.ModeSymlink, "a real node, not a symlink")
@@ -467,14 +509,14 @@ func TestDeviceNodeBindMount(t *testing.T) {
 			answered := echoBoard(t, p)
 			for i := range 3 {
 				c := openClient(t, node)
-				assert.Equal(t, ClientOpened, waitEvent(t, p).Kind)
+				assert.Equal(t, ClientOpened, events.next(t).Kind)
 				assertRaw(t, termios(t, c))
 				_, err := c.Write([]byte("AT\r\n"))
 				require.NoError(t, err)
 				require.Equal(t, "AT", <-answered)
 				assert.Equal(t, "OK AT\r\n", string(readFull(t, c, 7)), "round %d", i)
 				require.NoError(t, c.Close())
-				assert.Equal(t, ClientClosed, waitEvent(t, p).Kind)
+				assert.Equal(t, ClientClosed, events.next(t).Kind)
 			}
 			require.NoError(t, p.Close())
 			assert.False(t, isMounted(t, node), "unmounted")
