@@ -47,6 +47,8 @@ type Config struct {
 type PortConfig struct {
 	Link       string // symlink to the pty
 	DeviceNode string // e.g. /dev/ttyACM99 (root): see ptyport.WithDeviceNode
+	// Watcher follows client opens and closes; boards of a fleet share one.
+	Watcher *ptyport.Watcher
 	// Transcript gets every byte, timestamped; nil for none.
 	Transcript io.Writer
 	// TranscriptTail is how many bytes of transcript the board keeps in

@@ -8,12 +8,15 @@ import (
 	"sync"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/modemsim/modemsim/ptyport"
 )
 
 // Fleet is many boards served by one process. They share one port watcher,
 // so a fleet costs one inotify instance and one goroutine for all its ports.
 type Fleet struct {
-	Boards []*Board // in the order of the configs
+	Boards  []*Board // in the order of the configs
+	watcher *ptyport.Watcher
 }
 
 // openParallel bounds boards opened at once: opening a new board is mostly
@@ -27,7 +30,11 @@ func (c *Catalog) OpenFleet(ctx context.Context, cfgs []Config, log *slog.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	f := &Fleet{Boards: make([]*Board, len(cfgs))}
+	w, err := ptyport.NewWatcher(ptyport.WithWatcherLogger(log))
+	if err != nil {
+		return nil, fmt.Errorf("fleet: %w", err)
+	}
+	f := &Fleet{Boards: make([]*Board, len(cfgs)), watcher: w}
 	defer func() {
 		if err != nil {
 			f.Close()
@@ -38,6 +45,9 @@ func (c *Catalog) OpenFleet(ctx context.Context, cfgs []Config, log *slog.Logger
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(openParallel)
 	for i, cfg := range cfgs {
+		if cfg.Port.Watcher == nil {
+			cfg.Port.Watcher = w
+		}
 		if cfg.Logger == nil {
 			cfg.Logger = log
 		}
@@ -87,6 +97,9 @@ func (f *Fleet) Close() error {
 		if b != nil {
 			errs = append(errs, b.Close())
 		}
+	}
+	if f.watcher != nil {
+		errs = append(errs, f.watcher.Close())
 	}
 	return errors.Join(errs...)
 }

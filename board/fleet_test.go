@@ -121,12 +121,14 @@ func TestFleet(t *testing.T) {
 	t.Logf("idle board: %.2f goroutines, %.2f fds, %.1f KiB RSS (race detector: %v)", goroutines, fds, rss, raceEnabled)
 	// One goroutine reads each port; nothing else is parked per board.
 	assert.LessOrEqual(t, goroutines, 1.01)
-	// The pty (master and our slave end) and the credential store's lock.
-	assert.LessOrEqual(t, fds, 3.01)
+	// The pty (master and our slave end), the board directory's lock and the
+	// credential store's.
+	assert.LessOrEqual(t, fds, 4.01)
 	if !raceEnabled { // the race detector multiplies memory
 		assert.LessOrEqual(t, rss, 64.0, "KiB of RSS per idle board")
-		assert.Less(t, took, 5*time.Second, "time to bring up the fleet")
 	}
+	// The start time is a figure for BenchmarkFleet, not a test: it depends on
+	// the disk and on whatever else the machine runs.
 }
 
 // BenchmarkFleet is the AT round trip on one board while the others idle,

@@ -204,6 +204,10 @@ func TestTheNextClientGetsAnswersToItsOwnCommandsOnly(t *testing.T) {
 		backlog := strings.Repeat("AT+CGMI\r\n", 100) + "AT%KEYGEN=42,2,0\r\n" + strings.Repeat("AT+CGMR\r\n", 20) + "AT+CG"
 		require.NoError(t, s.Write([]byte(backlog)))
 		require.NoError(t, s.Close())
+		// What the board wrote before the close sits in the pty until the port
+		// notices the close (well under a millisecond on an idle machine; see
+		// ptyport): a tool takes far longer than this to reopen.
+		time.Sleep(20 * time.Millisecond)
 
 		s = open(t, b)
 		assertQuiet(t, s, 20*time.Millisecond, "cycle %d: the old client's answers reached the new one", i)

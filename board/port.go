@@ -11,30 +11,25 @@ import (
 	"github.com/modemsim/modemsim/ptyport"
 )
 
-// openPort opens the board's pty. (Interim: the per-port watcher of the
-// current ptyport; the shared fleet watcher replaces it.)
+// openPort opens the board's pty. Client hang-ups reach the engine through
+// hangup from the port's watcher, so a board keeps no goroutine of its own
+// for them.
 func openPort(cfg PortConfig, log *slog.Logger, hangup func(session uint64)) (*ptyport.Port, error) {
-	opts := []ptyport.Option{ptyport.WithLogger(log)}
+	opts := []ptyport.Option{ptyport.WithLogger(log), ptyport.WithEventHandler(func(ev ptyport.Event) {
+		if ev.Kind == ptyport.ClientClosed {
+			hangup(ev.Session)
+		}
+	})}
+	if cfg.Watcher != nil {
+		opts = append(opts, ptyport.WithWatcher(cfg.Watcher))
+	}
 	if cfg.Link != "" {
 		opts = append(opts, ptyport.WithLink(cfg.Link))
 	}
 	if cfg.DeviceNode != "" {
 		opts = append(opts, ptyport.WithDeviceNode(cfg.DeviceNode))
 	}
-	p, err := ptyport.Open(opts...)
-	if err != nil {
-		return nil, err
-	}
-	go func() {
-		var session uint64
-		for ev := range p.Events() {
-			if ev.Kind == ptyport.ClientClosed {
-				session++
-				hangup(session)
-			}
-		}
-	}()
-	return p, nil
+	return ptyport.Open(opts...)
 }
 
 // portFile records where a running board's port is exposed, so that
@@ -103,7 +98,7 @@ func (c *Catalog) Cleanup(stateDir string) ([]Cleaned, error) {
 			if path == "" {
 				continue
 			}
-			removed, err := removeStale(path)
+			removed, err := ptyport.RemoveStale(path)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("board %s: %w", inv.Name, err))
 				continue

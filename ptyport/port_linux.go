@@ -330,11 +330,23 @@ func (p *Port) lastClientClosedLocked(reopenedAndWrote bool) {
 		p.log.Debug("client reopened and wrote before the close was seen: its input is kept", "path", p.path)
 	}
 	p.gate.Lock()
-	// TCIFLUSH on the slave discards board output the client never read; TCOFLUSH on
-	// a pty slave flushes the master's input, the bytes the client wrote that the
-	// board has not read [S Linux drivers/tty/pty.c, pty_flush_buffer].
+	// TCIFLUSH on the slave discards board output the client never read. The bytes
+	// the client wrote that the board has not read sit in the master's line
+	// discipline (up to its 4 KiB read buffer) and in its flip buffers: TCOFLUSH on
+	// the slave reaches only the flip buffers [S Linux drivers/tty/pty.c
+	// pty_flush_buffer → tty_buffer_flush(to, NULL)], so the master's own TCIFLUSH
+	// is what empties both.
 	if err := unix.IoctlSetInt(p.slaveFd, unix.TCFLSH, flush); err != nil {
 		p.log.Warn("flush pty", "path", p.path, "err", err)
+	}
+	if flush == unix.TCIOFLUSH {
+		if err := p.conn.Control(func(fd uintptr) {
+			if err := unix.IoctlSetInt(int(fd), unix.TCFLSH, unix.TCIFLUSH); err != nil {
+				p.log.Warn("flush pty master input", "path", p.path, "err", err)
+			}
+		}); err != nil {
+			p.log.Warn("flush pty master input", "path", p.path, "err", err)
+		}
 	}
 	p.open.Store(false)
 	session := p.session.Add(1)
