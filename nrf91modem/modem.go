@@ -69,31 +69,32 @@ type Modem struct {
 	net      Network // with defaults filled
 	handlers map[string]handler
 
-	mu          sync.Mutex
-	cmee        int
-	fun         int  // +CFUN read value: 0, 1, 2 or 4
-	lteActive   bool // "activated" for %CMNG: last of 1/2/21 not undone by 0/4/20/44 [I]
-	uicc        bool // the SIM is powered (+CFUN other than 0 / 40)
-	cereg       int  // +CEREG subscription level 0–5
-	cscon       int  // +CSCON subscription level 0–3
-	cgerep      int  // +CGEREP mode
-	cnec        int  // +CNEC bits
-	xtime       int  // %XTIME subscription
-	regStat     int  // 3GPP registration status
-	rejectCause int  // EMM cause while denied
-	connected   bool // RRC connected (+CSCON mode 1)
-	pofWarning  bool // %XPOFWARN warning active → NVM writes fail with 528
-	sysMode     [4]int
-	copsMode    int
-	copsFormat  int
-	copsPLMN    string // manual selection
-	contexts    map[int]*pdpContext
-	clockSet    bool          // the network (or +CCLK=) gave the modem a time
-	clockOffset time.Duration // +CCLK= minus the simulation clock
-	clockZone   int           // quarter hours
-	netTimer    *time.Timer
-	netGen      uint64              // bumped whenever the network state machine is stopped
-	unsimulated map[string]struct{} // commands already logged as unsimulated
+	mu           sync.Mutex
+	cmee         int
+	fun          int  // +CFUN read value: 0, 1, 2 or 4
+	lteActive    bool // "activated" for %CMNG: last of 1/2/21 not undone by 0/4/20/44 [I]
+	uicc         bool // the SIM is powered (+CFUN other than 0 / 40)
+	cereg        int  // +CEREG subscription level 0–5
+	cscon        int  // +CSCON subscription level 0–3
+	cgerep       int  // +CGEREP mode
+	cnec         int  // +CNEC bits
+	xtime        int  // %XTIME subscription
+	regStat      int  // 3GPP registration status
+	rejectCause  int  // EMM cause while denied
+	coverageLost bool // Network.LossAfter already happened in this activation
+	connected    bool // RRC connected (+CSCON mode 1)
+	pofWarning   bool // %XPOFWARN warning active → NVM writes fail with 528
+	sysMode      [4]int
+	copsMode     int
+	copsFormat   int
+	copsPLMN     string // manual selection
+	contexts     map[int]*pdpContext
+	clockSet     bool          // the network (or +CCLK=) gave the modem a time
+	clockOffset  time.Duration // +CCLK= minus the simulation clock
+	clockZone    int           // quarter hours
+	netTimer     *time.Timer
+	netGen       uint64              // bumped whenever the network state machine is stopped
+	unsimulated  map[string]struct{} // commands already logged as unsimulated
 }
 
 type handler func(ctx context.Context, m *Modem, cmd atparser.Command) atparser.Response
@@ -196,7 +197,7 @@ func (m *Modem) Reset() {
 func (m *Modem) resetLocked() {
 	m.cmee, m.fun, m.lteActive, m.uicc = 0, 0, false, false
 	m.cereg, m.cscon, m.cgerep, m.cnec, m.xtime = 0, 0, 0, 0, 0
-	m.regStat, m.rejectCause, m.connected, m.pofWarning = regNotSearching, 0, false, false
+	m.regStat, m.rejectCause, m.connected, m.pofWarning, m.coverageLost = regNotSearching, 0, false, false, false
 	m.sysMode = networkDefaults.xsystemmode
 	m.copsMode, m.copsFormat, m.copsPLMN = copsAuto, networkDefaults.copsFormat, ""
 	m.contexts = defaultContexts()

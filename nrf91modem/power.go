@@ -133,7 +133,7 @@ func (m *Modem) registerLocked(withPDN bool) {
 	}
 	m.setRegStatLocked(stat)
 	m.receiveNetworkTimeLocked()
-	if m.net.LossAfter.Duration > 0 {
+	if m.net.LossAfter.Duration > 0 && !m.coverageLost {
 		m.afterLocked(m.net.LossAfter.Duration, m.coverageLostLocked)
 	}
 }
@@ -142,6 +142,7 @@ func (m *Modem) registerLocked(withPDN bool) {
 // registration reads "unknown (out of E-UTRAN coverage)" [S cereg_read];
 // the PDN context is kept, as EPS bearers survive a radio outage [I].
 func (m *Modem) coverageLostLocked() {
+	m.coverageLost = true // once per activation, not a flapping cell
 	m.setConnectedLocked(false)
 	m.setRegStatLocked(regUnknown)
 	if m.net.RegainAfter.Duration > 0 {
@@ -155,14 +156,8 @@ func (m *Modem) deactivateLocked() {
 		return
 	}
 	m.lteActive = false
-	m.setConnectedLocked(false)
-	if m.anyPDNActiveLocked() {
-		m.notifyCGEVLocked("ME DETACH") // [I] the detach a subscriber sees on +CFUN=4
-	}
-	for _, c := range m.contexts {
-		c.active, c.netAPN, c.addr = false, "", ""
-	}
-	m.rejectCause = 0
+	m.dropRegistrationLocked()
+	m.coverageLost = false
 	m.setRegStatLocked(regNotSearching)
 }
 
