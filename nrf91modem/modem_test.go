@@ -187,6 +187,8 @@ func TestActivationTable(t *testing.T) {
 		{[]string{"21"}, true, "1"},
 		{[]string{"1", "4"}, false, "4"},
 		{[]string{"1", "20"}, false, "4"},
+		{[]string{"20"}, false, "0"},
+		{[]string{"2", "20"}, false, "4"},
 		{[]string{"1", "44"}, false, "4"},
 		{[]string{"1", "0"}, false, "0"},
 		{[]string{"1", "31"}, true, "1"},

@@ -2,6 +2,7 @@ package nrf91modem
 
 import (
 	"context"
+	"crypto/rand"
 	"log/slog"
 	"strings"
 	"sync"
@@ -449,4 +450,15 @@ func TestSignalIndexes(t *testing.T) {
 	assert.Equal(t, 42, snrIndex(18))
 	assert.Equal(t, 31, rsrqIndex(-4)) // +CESQ: 99,99,255,255,31,62 in the reference ↔ -4 dB
 	assert.Equal(t, "62211090035000", semiOctets(simTime))
+}
+
+func TestCERTEXPIRYNordicRoot(t *testing.T) {
+	tm := newTestModem(t, "nrf9151", Options{})
+	model, err := LookupModel("nrf9151")
+	require.NoError(t, err)
+	pub, err := tm.identityKey.PublicKeyPEM()
+	require.NoError(t, err)
+	require.NoError(t, SeedNordicCredentials(rand.Reader, tm.store, model, pub))
+	// The stand-in Nordic root is valid 2021–2051 (seed.go).
+	assert.Equal(t, "%CERTEXPIRY: 01,20210101000000Z,20510101000000Z\r\nOK\r\n", tm.at(t, "AT%CERTEXPIRY=4294967292,10"))
 }
