@@ -1,17 +1,22 @@
 package board
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/modemsim/modemsim/atparser"
+	"github.com/modemsim/modemsim/firmware"
 	"github.com/modemsim/modemsim/nrf91modem"
+	"github.com/modemsim/modemsim/persona/athost"
 )
 
 // writeOldIdentity writes identity.json as a board made before SIMs were
@@ -96,4 +101,27 @@ func TestSIMSettings(t *testing.T) {
 		})
 	}
 	assert.Equal(t, "IMSI", describeNRF91(id).Fields[len(describeNRF91(id).Fields)-1].Name)
+}
+
+// The network setting reaches the modem: a board told its registration is
+// denied reports +CEREG: 3 after AT+CFUN=1; a bad outcome is refused.
+func TestNetworkSettingReachesTheModem(t *testing.T) {
+	b, err := NewCatalog().Open(Config{Dir: t.TempDir(), Hardware: firmware.Knobs{
+		"network": map[string]any{"outcome": "denied", "delay": "1ms", "reject_cause": 15}}})
+	require.NoError(t, err)
+	defer b.Close()
+	n, ok := b.NRF91()
+	require.True(t, ok)
+	at := func(line string) string {
+		cmd, err := atparser.Parse([]byte(line))
+		require.NoError(t, err)
+		return string(athost.Bare.AppendResponse(nil, n.Modem().Handle(context.Background(), cmd)))
+	}
+	require.Equal(t, "OK\r\n", at("AT+CEREG=3"))
+	require.Equal(t, "OK\r\n", at("AT+CFUN=1"))
+	assert.Eventually(t, func() bool { return at("AT+CEREG?") == "+CEREG: 3,3,\"67C0\",\"01AA1300\",7,0,15\r\nOK\r\n" },
+		5*time.Second, time.Millisecond)
+
+	_, err = NewCatalog().Open(Config{Dir: t.TempDir(), Hardware: firmware.Knobs{"network": map[string]any{"outcome": "flaky"}}})
+	assert.ErrorContains(t, err, "outcome")
 }
