@@ -100,6 +100,15 @@ func TestCoverageLossAndRegain(t *testing.T) {
 	assert.Never(t, func() bool { return tm.urcCount() > 0 }, 30*time.Millisecond, 5*time.Millisecond)
 }
 
+func TestPDNRejectSurvivesCoverageLoss(t *testing.T) {
+	tm := newTestModem(t, "nrf9151", netOpts(Network{Outcome: OutcomePDNReject,
+		LossAfter: dur(2 * time.Millisecond), RegainAfter: dur(2 * time.Millisecond)}))
+	runSteps(t, tm, []step{{"AT+CEREG=1", "OK\r\n"}, {"AT+CGEREP=1", "OK\r\n"}, {"AT+CNEC=16", "OK\r\n"}, {"AT+CFUN=1", "OK\r\n"}})
+	want := []string{"+CEREG: 2", "+CNEC_ESM: 27,0", "+CEREG: 1", "+CEREG: 4", "+CNEC_ESM: 27,0", "+CEREG: 1"}
+	assert.Equal(t, want, tm.waitURCs(t, len(want)))
+	assert.Equal(t, NetworkState{Registered: true}, tm.NetworkState(), "the PDN stays refused")
+}
+
 func TestRegistrationDelayAndCancel(t *testing.T) {
 	tm := newTestModem(t, "nrf9151", netOpts(Network{Delay: dur(time.Hour)}))
 	runSteps(t, tm, []step{{"AT+CEREG=1", "OK\r\n"}, {"AT+CFUN=1", "OK\r\n"}, {"AT+CEREG?", "+CEREG: 1,2\r\nOK\r\n"}, {"AT+CFUN=4", "OK\r\n"}})

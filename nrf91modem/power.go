@@ -146,7 +146,7 @@ func (m *Modem) coverageLostLocked() {
 	m.setConnectedLocked(false)
 	m.setRegStatLocked(regUnknown)
 	if m.net.RegainAfter.Duration > 0 {
-		m.afterLocked(m.net.RegainAfter.Duration, func() { m.registerLocked(true) })
+		m.afterLocked(m.net.RegainAfter.Duration, func() { m.registerLocked(m.net.Outcome != OutcomePDNReject) })
 	}
 }
 
