@@ -255,6 +255,11 @@ func TestNetworkStatusCommands(t *testing.T) {
 		{"AT+CCLK?", `+CCLK: "26/12/01,09:30:05+00"` + "\r\nOK\r\n"},
 		{`AT+CCLK="27/01/02,03:04:05+08"`, "OK\r\n"},
 		{"AT+CCLK?", `+CCLK: "27/01/02,03:04:05+08"` + "\r\nOK\r\n"},
+		{`AT+CCLK="27/01/02,03:04:05-04"`, "OK\r\n"},
+		{"AT+CCLK?", `+CCLK: "27/01/02,03:04:05-04"` + "\r\nOK\r\n"},
+		{`AT+CCLK="22/08/13,18:03:41+99"`, "OK\r\n"}, // as sdk-nrf date_time sets it
+		{"AT+CCLK?", `+CCLK: "22/08/13,18:03:41+99"` + "\r\nOK\r\n"},
+		{`AT+CCLK="22/08/13,18:03:41+57"`, "+CME ERROR: 50\r\n"},
 		{`AT+CCLK="27/01/02,03:04:05"`, "+CME ERROR: 50\r\n"},
 		{`AT+CCLK="27/13/02,03:04:05+08"`, "+CME ERROR: 50\r\n"},
 		{"AT%XVBAT", "%XVBAT: 3700\r\nOK\r\n"},

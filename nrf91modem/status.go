@@ -46,17 +46,26 @@ const (
 // %XTIME=<0|1> subscribes the network time notification
 // %XTIME: "<local_time_zone>","<universal_time>","<daylight_saving_time>",
 // each in 24.008 semi-octets (universal time = yy mm dd hh mm ss tz, each
-// octet's digits swapped) [I from the reference's example and 24.008
-// §10.5.3.9 [S]]. The simulated network's local zone is UTC.
+// octet's digits swapped, 24.008 §10.5.3.9 [S]); sdk-nrf's date_time tests
+// feed `%XTIME: "0A","4290018091940A","01"` [T]. There is no read form [I].
+// The simulated network's local zone is UTC.
 const (
 	xtimeZone = "00"
 	xtimeDST  = "00"
 )
 
-// +CCLK: "yy/MM/dd,hh:mm:ss±zz", zz in quarter hours (27.007 §8.15 [S]).
+// +CCLK: "yy/MM/dd,hh:mm:ss±zz", zz in quarter hours (27.007 §8.15 [S]),
+// as sdk-nrf's date_time reads it ("+CCLK: \"%u/%u/%u,%u:%u:%u%d" [S]).
 // Before the network sent its time (or the host set it) the modem has no
-// clock to report and answers ERROR [I].
-const cclkLayout = "06/01/02,15:04:05"
+// clock to report and answers ERROR, which date_time handles as "no modem
+// time" [I]. date_time sets the clock with zone +99 (unknown) [T sdk-nrf
+// date_time tests]: accepted, the time taken as UTC, the zone kept [I].
+const (
+	cclkLayout      = "06/01/02,15:04:05"
+	cclkUnknownZone = 99
+	cclkMaxZone     = 56 // UTC+14
+	cclkMinZone     = -48
+)
 
 // %CERTEXPIRY=<sec_tag>,<type> → %CERTEXPIRY: <serial>,<notBefore>,<notAfter>
 // (certexpiry_set [S]): serial in hex, dates yyyymmddhhmmssZ; types 0, 1
@@ -281,6 +290,9 @@ func handleCCLK(_ context.Context, m *Modem, cmd atparser.Command) atparser.Resp
 			return atparser.Error()
 		}
 		zone := time.FixedZone("", m.clockZone*15*60)
+		if m.clockZone == cclkUnknownZone {
+			zone = time.UTC
+		}
 		t := m.opts.Clock().Add(m.clockOffset).In(zone)
 		sign, q := '+', m.clockZone
 		if q < 0 {
@@ -293,10 +305,15 @@ func handleCCLK(_ context.Context, m *Modem, cmd atparser.Command) atparser.Resp
 			return m.fail(CMEIncorrectParams)
 		}
 		var q int
-		if _, err := fmt.Sscanf(s[len(cclkLayout):], "%d", &q); err != nil || q < -48 || q > 56 || (s[len(cclkLayout)] != '+' && s[len(cclkLayout)] != '-') {
+		if _, err := fmt.Sscanf(s[len(cclkLayout):], "%d", &q); err != nil || (s[len(cclkLayout)] != '+' && s[len(cclkLayout)] != '-') ||
+			(q != cclkUnknownZone && (q < cclkMinZone || q > cclkMaxZone)) {
 			return m.fail(CMEIncorrectParams)
 		}
-		t, err := time.ParseInLocation(cclkLayout, s[:len(cclkLayout)], time.FixedZone("", q*15*60))
+		zone := time.FixedZone("", q*15*60)
+		if q == cclkUnknownZone {
+			zone = time.UTC
+		}
+		t, err := time.ParseInLocation(cclkLayout, s[:len(cclkLayout)], zone)
 		if err != nil {
 			return m.fail(CMEIncorrectParams)
 		}
