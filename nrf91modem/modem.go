@@ -93,6 +93,8 @@ type Modem struct {
 	clockOffset  time.Duration // +CCLK= minus the simulation clock
 	clockZone    int           // quarter hours
 	netTimer     *time.Timer
+	rrcTimer     *time.Timer // RRC inactivity (Network.RRCIdleAfter)
+	rrcGen       uint64
 	netGen       uint64              // bumped whenever the network state machine is stopped
 	unsimulated  map[string]struct{} // commands already logged as unsimulated
 }
@@ -180,6 +182,7 @@ func (m *Modem) Close() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.stopNetTimerLocked()
+	m.stopRRCIdleLocked()
 }
 
 // Reset returns the modem to its power-on state, as a reboot of the board
@@ -191,6 +194,7 @@ func (m *Modem) Reset() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.stopNetTimerLocked()
+	m.stopRRCIdleLocked()
 	m.resetLocked()
 }
 

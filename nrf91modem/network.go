@@ -36,6 +36,10 @@ type Network struct {
 	ESMCause    int               `json:"esm_cause,omitempty"`    // ESM cause of a refused PDN
 	LossAfter   firmware.Duration `json:"loss_after,omitempty"`   // registered → coverage lost; 0 never
 	RegainAfter firmware.Duration `json:"regain_after,omitempty"` // lost → registered again; 0 never
+	// RRCIdleAfter releases the RRC connection (+CSCON: 0) after this much
+	// inactivity, as a network's inactivity timer does; RadioActivity sets
+	// it up again. 0 keeps the connection up.
+	RRCIdleAfter firmware.Duration `json:"rrc_idle_after,omitempty"`
 
 	PLMN          string `json:"plmn,omitempty"` // serving MCC+MNC; default: the SIM's home PLMN (roaming: networkDefaults.roamingPLMN)
 	OperatorName  string `json:"operator_name,omitempty"`

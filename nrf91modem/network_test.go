@@ -109,6 +109,19 @@ func TestPDNRejectSurvivesCoverageLoss(t *testing.T) {
 	assert.Equal(t, NetworkState{Registered: true}, tm.NetworkState(), "the PDN stays refused")
 }
 
+func TestRRCInactivity(t *testing.T) {
+	tm := newTestModem(t, "nrf9151", netOpts(Network{RRCIdleAfter: dur(3 * time.Millisecond)}))
+	tm.RadioActivity() // not registered: nothing to connect
+	runSteps(t, tm, []step{{"AT+CSCON=1", "OK\r\n"}, {"AT+CEREG=1", "OK\r\n"}, {"AT+CFUN=1", "OK\r\n"}})
+	want := []string{"+CEREG: 2", "+CSCON: 1", "+CEREG: 1", "+CSCON: 0"} // released after inactivity
+	assert.Equal(t, want, tm.waitURCs(t, len(want)))
+	tm.RadioActivity() // traffic sets the connection up again, then it idles again
+	assert.Equal(t, []string{"+CSCON: 1", "+CSCON: 0"}, tm.waitURCs(t, 2))
+	assert.True(t, tm.NetworkState().Registered, "RRC idle is still registered")
+	runSteps(t, tm, []step{{"AT+CFUN=4", "OK\r\n"}})
+	assert.Equal(t, []string{"+CEREG: 0"}, tm.takeURCs())
+}
+
 func TestRegistrationDelayAndCancel(t *testing.T) {
 	tm := newTestModem(t, "nrf9151", netOpts(Network{Delay: dur(time.Hour)}))
 	runSteps(t, tm, []step{{"AT+CEREG=1", "OK\r\n"}, {"AT+CFUN=1", "OK\r\n"}, {"AT+CEREG?", "+CEREG: 1,2\r\nOK\r\n"}, {"AT+CFUN=4", "OK\r\n"}})

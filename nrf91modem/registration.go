@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/modemsim/modemsim/atparser"
 )
@@ -87,12 +88,55 @@ func (m *Modem) setRegStatLocked(stat int) {
 }
 
 func (m *Modem) setConnectedLocked(on bool) {
+	if on {
+		m.armRRCIdleLocked()
+	} else {
+		m.stopRRCIdleLocked()
+	}
 	if m.connected == on {
 		return
 	}
 	m.connected = on
 	if m.cscon > 0 {
 		m.notify("+CSCON: " + m.csconFieldsLocked())
+	}
+}
+
+// armRRCIdleLocked (re)starts the inactivity timer that releases the RRC
+// connection.
+func (m *Modem) armRRCIdleLocked() {
+	m.stopRRCIdleLocked()
+	d := m.net.RRCIdleAfter.Duration
+	if d <= 0 {
+		return
+	}
+	gen := m.rrcGen
+	m.rrcTimer = time.AfterFunc(d, func() {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if gen != m.rrcGen {
+			return
+		}
+		m.setConnectedLocked(false)
+	})
+}
+
+func (m *Modem) stopRRCIdleLocked() {
+	m.rrcGen++
+	if m.rrcTimer != nil {
+		m.rrcTimer.Stop()
+		m.rrcTimer = nil
+	}
+}
+
+// RadioActivity tells the modem that traffic flows (the network stack sends
+// or receives): a released RRC connection is set up again and the
+// inactivity timer restarts. Without a registration it does nothing.
+func (m *Modem) RadioActivity() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.registeredLocked() {
+		m.setConnectedLocked(true)
 	}
 }
 
