@@ -31,6 +31,12 @@ type NRF91Settings struct {
 	DeviceUUID string `json:"device_uuid,omitempty"`
 	Firmware   string `json:"firmware,omitempty"`
 	ModemUUID  string `json:"modem_uuid,omitempty"`
+	// The SIM (generated once like the IMEI when empty).
+	ICCID string `json:"iccid,omitempty"`
+	IMSI  string `json:"imsi,omitempty"`
+	// Network is the simulated LTE network: registration delay, outcome
+	// (home, roaming, denied, pdn_reject, no_coverage, no_sim), later loss.
+	Network nrf91modem.Network `json:"network"`
 	// DeviceType overrides the attestation token's device type, which is
 	// inferred for the nRF9160 SICA (modemkey.DeviceTypeForModel).
 	DeviceType int `json:"device_type,omitempty"`
@@ -131,7 +137,7 @@ func openNRF91(dir string, k firmware.Knobs, env HardwareEnv) (_ Hardware, err e
 	hw.modem, err = nrf91modem.New(nrf91modem.Config{
 		Identity: id, IdentityKey: idKey, Store: hw.store, Notify: env.Notify,
 		Options: nrf91modem.Options{ValidatePEM: s.ValidatePEM, RejectOverwrite: s.RejectOverwrite,
-			StandardCSR: s.StandardCSR, DeviceType: s.DeviceType, Logger: env.Logger},
+			StandardCSR: s.StandardCSR, DeviceType: s.DeviceType, Network: s.Network, Logger: env.Logger},
 	})
 	if err != nil {
 		return nil, err
@@ -186,6 +192,7 @@ func describeNRF91(id nrf91modem.Identity) Description {
 	return Description{Kind: KindNRF91, Fields: []Field{
 		{"IMEI", id.IMEI}, {"model", id.Model}, {"firmware", id.Firmware},
 		{"device UUID", id.DeviceUUID}, {"modem UUID", id.ModemUUID},
+		{"ICCID", id.ICCID}, {"IMSI", id.IMSI},
 	}}
 }
 
@@ -222,12 +229,18 @@ func inspectNRF91(dir string) (Description, error) {
 func loadIdentity(dir string, s NRF91Settings, allowChange bool) (nrf91modem.Identity, []string, error) {
 	path := filepath.Join(dir, identityFile)
 	var id nrf91modem.Identity
+	var upgraded bool
 	data, err := os.ReadFile(path)
 	existed := err == nil
 	switch {
 	case existed:
 		if err := json.Unmarshal(data, &id); err != nil {
 			return id, nil, fmt.Errorf("read %s: %w", path, err)
+		}
+		// A board persisted before SIMs were simulated gets one now; that
+		// completes its identity rather than changing it.
+		if upgraded, err = id.FillSIM(rand.Reader); err != nil {
+			return id, nil, err
 		}
 	case errors.Is(err, os.ErrNotExist):
 		model := s.Model
@@ -254,7 +267,8 @@ func loadIdentity(dir string, s NRF91Settings, allowChange bool) (nrf91modem.Ide
 	for _, f := range []struct {
 		dst *string
 		v   string
-	}{{&id.IMEI, s.IMEI}, {&id.SVN, s.SVN}, {&id.DeviceUUID, s.DeviceUUID}, {&id.Firmware, s.Firmware}, {&id.ModemUUID, s.ModemUUID}} {
+	}{{&id.IMEI, s.IMEI}, {&id.SVN, s.SVN}, {&id.DeviceUUID, s.DeviceUUID}, {&id.Firmware, s.Firmware},
+		{&id.ModemUUID, s.ModemUUID}, {&id.ICCID, s.ICCID}, {&id.IMSI, s.IMSI}} {
 		if f.v != "" {
 			*f.dst = f.v
 		}
@@ -273,7 +287,7 @@ func loadIdentity(dir string, s NRF91Settings, allowChange bool) (nrf91modem.Ide
 				ErrIdentityChange, path, describeNRF91(before).Field("IMEI")+" ("+before.Model+")", joinChanges(changes))
 		}
 	}
-	if !existed || len(changes) > 0 {
+	if !existed || upgraded || len(changes) > 0 {
 		out, _ := json.MarshalIndent(id, "", "  ")
 		if err := atomicfile.Write(path, append(out, '\n')); err != nil {
 			return id, nil, fmt.Errorf("persist identity: %w", err)
@@ -291,7 +305,7 @@ func identityChanges(a, b nrf91modem.Identity) []string {
 	for _, f := range []struct{ name, from, to string }{
 		{"model", a.Model, b.Model}, {"IMEI", a.IMEI, b.IMEI}, {"SVN", a.SVN, b.SVN},
 		{"device UUID", a.DeviceUUID, b.DeviceUUID}, {"firmware", a.Firmware, b.Firmware},
-		{"modem UUID", a.ModemUUID, b.ModemUUID},
+		{"modem UUID", a.ModemUUID, b.ModemUUID}, {"ICCID", a.ICCID, b.ICCID}, {"IMSI", a.IMSI, b.IMSI},
 	} {
 		if f.from != f.to {
 			out = append(out, f.name+" "+strconv.Quote(f.from)+" → "+strconv.Quote(f.to))

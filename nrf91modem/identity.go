@@ -9,8 +9,9 @@ import (
 	"math/big"
 	"regexp"
 
-	"github.com/modemsim/modemsim/modemkey"
 	"strings"
+
+	"github.com/modemsim/modemsim/modemkey"
 )
 
 // Model is what a board's SoC answers to the identity commands.
@@ -58,6 +59,97 @@ type Identity struct {
 	DeviceUUID string `json:"device_uuid"` // lowercase 8-4-4-4-12
 	Firmware   string `json:"firmware"`    // modem firmware, e.g. mfw_nrf91x1_2.0.2
 	ModemUUID  string `json:"modem_uuid"`  // %XMODEMUUID: the firmware build's UUID
+	// The SIM's identity (%XICCID, +CIMI). A board persisted before SIMs
+	// were simulated has none; the board fills them in (FillSIM).
+	ICCID string `json:"iccid,omitempty"`
+	IMSI  string `json:"imsi,omitempty"`
+}
+
+// SIM numbering the simulator generates [I]: ICCIDs start with the
+// telecom industry identifier 89 and country code 882 (international
+// networks, ITU-T E.118/E.164 [S]); IMSIs are on ITU's test network
+// MCC 001 / MNC 01 (E.212 [S]), so they never collide with a real operator.
+const (
+	iccidPrefix    = "89882"
+	iccidBodyLen   = 18 // + Luhn check digit = 19 digits
+	imsiTestPLMN   = "00101"
+	imsiLen        = 15
+	iccidMinDigits = 19
+	iccidMaxDigits = 20
+)
+
+// threeDigitMNC are MCCs whose networks use 3-digit MNCs (North America
+// and neighbours, ITU-T E.212 practice [I]: the IMSI alone does not say).
+var threeDigitMNC = map[string]bool{"302": true, "310": true, "311": true, "312": true, "313": true,
+	"314": true, "315": true, "316": true, "334": true, "338": true, "342": true, "344": true,
+	"346": true, "348": true, "354": true, "356": true, "358": true, "360": true, "365": true,
+	"376": true, "405": true, "708": true, "722": true, "732": true}
+
+// HomePLMN is the MCC+MNC of the SIM's home network.
+func (id Identity) HomePLMN() string {
+	if len(id.IMSI) < 6 {
+		return ""
+	}
+	if threeDigitMNC[id.IMSI[:3]] {
+		return id.IMSI[:6]
+	}
+	return id.IMSI[:5]
+}
+
+// FillSIM generates the SIM identity fields that are empty and reports
+// whether it changed anything.
+func (id *Identity) FillSIM(r io.Reader) (bool, error) {
+	if r == nil {
+		r = rand.Reader
+	}
+	filled := false
+	if id.ICCID == "" {
+		body, err := randomDigits(r, iccidBodyLen-len(iccidPrefix))
+		if err != nil {
+			return false, fmt.Errorf("generate ICCID: %w", err)
+		}
+		body = iccidPrefix + body
+		id.ICCID = body + string(rune('0'+luhnCheckDigit(body)))
+		filled = true
+	}
+	if id.IMSI == "" {
+		msin, err := randomDigits(r, imsiLen-len(imsiTestPLMN))
+		if err != nil {
+			return false, fmt.Errorf("generate IMSI: %w", err)
+		}
+		id.IMSI = imsiTestPLMN + msin
+		filled = true
+	}
+	return filled, nil
+}
+
+func randomDigits(r io.Reader, n int) (string, error) {
+	b := make([]byte, n)
+	for i := range b {
+		d, err := rand.Int(r, big.NewInt(10))
+		if err != nil {
+			return "", err
+		}
+		b[i] = byte('0' + d.Int64())
+	}
+	return string(b), nil
+}
+
+func validateICCID(s string) error {
+	if len(s) < iccidMinDigits || len(s) > iccidMaxDigits || !LuhnValid(s) {
+		return fmt.Errorf("ICCID %q is not 19–20 Luhn-valid digits", s)
+	}
+	return nil
+}
+
+func validateIMSI(s string) error {
+	if len(s) != imsiLen || !allDigits(s) {
+		return fmt.Errorf("IMSI %q is not 15 digits", s)
+	}
+	if s[:3] == "000" {
+		return fmt.Errorf("IMSI %q has no valid MCC", s)
+	}
+	return nil
 }
 
 // nordicTAC is the type allocation code of the IMEIs in Nordic's examples
@@ -92,6 +184,9 @@ func NewIdentity(r io.Reader, model string) (Identity, error) {
 		Firmware:   m.Firmware,
 	}
 	id.ModemUUID = FirmwareUUID(id.Firmware)
+	if _, err := id.FillSIM(r); err != nil {
+		return Identity{}, err
+	}
 	return id, nil
 }
 
@@ -128,6 +223,12 @@ func (id Identity) Validate() error {
 	}
 	if id.Firmware == "" {
 		errs = append(errs, errors.New("firmware version is empty"))
+	}
+	if err := validateICCID(id.ICCID); err != nil {
+		errs = append(errs, err)
+	}
+	if err := validateIMSI(id.IMSI); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

@@ -54,6 +54,14 @@ func TestIdentityValidate(t *testing.T) {
 		{"uuid", func(id *Identity) { id.DeviceUUID = "nope" }, "device UUID"},
 		{"model", func(id *Identity) { id.Model = "x" }, "unknown nRF91 model"},
 		{"firmware", func(id *Identity) { id.Firmware = "" }, "firmware"},
+		{"no ICCID", func(id *Identity) { id.ICCID = "" }, "ICCID"},
+		{"ICCID Luhn", func(id *Identity) { id.ICCID = "8988211234567890127" }, "ICCID"},
+		{"ICCID too short", func(id *Identity) { id.ICCID = "898821123456789015" }, "ICCID"},
+		{"ICCID too long", func(id *Identity) { id.ICCID = "898821123456789012345" }, "ICCID"},
+		{"ICCID letters", func(id *Identity) { id.ICCID = "8988211234567890122F" }, "ICCID"},
+		{"no IMSI", func(id *Identity) { id.IMSI = "" }, "IMSI"},
+		{"IMSI short", func(id *Identity) { id.IMSI = "00101123" }, "IMSI"},
+		{"IMSI MCC 000", func(id *Identity) { id.IMSI = "000011234567890" }, "MCC"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -79,4 +87,35 @@ func TestFirmwareVersion(t *testing.T) {
 		assert.Equal(t, tc.want, firmwareAtLeast(tc.fw, 2, 0), tc.fw)
 	}
 	assert.Equal(t, "nrf91x1_2.0.2", shortSWVersion("mfw_nrf91x1_2.0.2"))
+}
+
+func TestSIMIdentity(t *testing.T) {
+	id, err := NewIdentity(rand.Reader, "nrf9151")
+	require.NoError(t, err)
+	assert.Regexp(t, `^89882\d{14}$`, id.ICCID)
+	assert.True(t, LuhnValid(id.ICCID))
+	assert.Regexp(t, `^00101\d{10}$`, id.IMSI)
+	// Real values pass validation: a 20-digit ICCID, a 3-digit-MNC IMSI.
+	id.ICCID, id.IMSI = "89460060210108095011", "310410123456789"
+	require.NoError(t, id.Validate())
+
+	tests := []struct{ imsi, plmn string }{
+		{"001011234567890", "00101"},
+		{"242016001128485", "24201"}, // [T nRF Cloud test vectors: 24201]
+		{"310410123456789", "310410"},
+		{"", ""},
+	}
+	for _, tc := range tests {
+		assert.Equal(t, tc.plmn, Identity{IMSI: tc.imsi}.HomePLMN(), tc.imsi)
+	}
+
+	old := Identity{ICCID: "", IMSI: "242016001128485"}
+	filled, err := old.FillSIM(rand.Reader)
+	require.NoError(t, err)
+	assert.True(t, filled)
+	assert.Equal(t, "242016001128485", old.IMSI, "only what is missing is generated")
+	assert.NoError(t, validateICCID(old.ICCID))
+	filled, err = old.FillSIM(rand.Reader)
+	require.NoError(t, err)
+	assert.False(t, filled)
 }

@@ -86,7 +86,10 @@ func handleKEYGEN(_ context.Context, m *Modem, cmd atparser.Command) atparser.Re
 		return m.fail(CMEKeyGenFailed)
 	}
 	var body string
-	if content == keygenPubKey {
+	// The endorsement key (type 8) only ever answers with its public key
+	// message (payload id 8): it exists to be registered, never certified
+	// through a CSR [S keygen_set; the CSR case is not documented for 8].
+	if content == keygenPubKey || key.Type == TypeEndorsementKey {
 		body, err = m.identityKey.PublicKeyResponse(m.rand, &priv.PublicKey, uuid, key.Tag, nonce)
 	} else {
 		var der []byte

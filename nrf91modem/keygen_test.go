@@ -127,10 +127,51 @@ func TestKEYGENRules(t *testing.T) {
 	signer, err := modemkey.ParsePrivateKeyPEM(stored)
 	require.NoError(t, err)
 	assert.True(t, signer.Public().(*ecdsa.PublicKey).Equal(pub))
-	// The endorsement key (type 8) is reused, not replaced.
+	// The endorsement key (type 8) is reused, not replaced, and always
+	// answers with its public key message (payload id 8), never a CSR.
 	a := keygen(t, tm, "AT%KEYGEN=46,8,1")
-	b := keygen(t, tm, "AT%KEYGEN=46,8,1")
-	assert.Equal(t, a.Body, b.Body)
+	b := keygen(t, tm, "AT%KEYGEN=46,8")
+	c := keygen(t, tm, "AT%KEYGEN=46,8,0")
+	for _, msg := range []*modemkey.KeygenMessage{a, b, c} {
+		assert.Equal(t, modemkey.MsgPubKeyV2, msg.MsgID)
+		assert.Equal(t, a.Body, msg.Body)
+		_, err := x509.ParsePKIXPublicKey(msg.Body)
+		require.NoError(t, err, "the body is a public key, not a CSR")
+	}
+	stored, err = tm.store.Use(credstore.Key{Tag: 46, Type: TypeEndorsementKey})
+	require.NoError(t, err)
+	signer, err = modemkey.ParsePrivateKeyPEM(stored)
+	require.NoError(t, err)
+	pub, err = x509.ParsePKIXPublicKey(a.Body)
+	require.NoError(t, err)
+	assert.True(t, signer.Public().(*ecdsa.PublicKey).Equal(pub))
+}
+
+// Range edges of %KEYGEN (issue 14): sec_tag 0 and 4294967295, the last
+// TLS-decryptable tag and the first reserved one.
+func TestKEYGENTagEdges(t *testing.T) {
+	tests := []struct {
+		cmd, want string // want "" = a %KEYGEN answer
+	}{
+		{"AT%KEYGEN=0,2,0", ""},
+		{"AT%KEYGEN=2147483667,2,0", ""},
+		{"AT%KEYGEN=2147483668,2,0", "+CME ERROR: 514\r\n"},
+		{"AT%KEYGEN=4294967295,2,0", "+CME ERROR: 514\r\n"},
+		{"AT%KEYGEN=4294967296,2,0", "+CME ERROR: 50\r\n"},
+		{"AT%KEYGEN=-1,2,0", "+CME ERROR: 50\r\n"},
+		{"AT%KEYGEN=42,11,0", "+CME ERROR: 50\r\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.cmd, func(t *testing.T) {
+			tm := newTestModem(t, "nrf9151", Options{})
+			require.Equal(t, "OK\r\n", tm.at(t, "AT+CMEE=1"))
+			if tc.want == "" {
+				keygen(t, tm, tc.cmd)
+				return
+			}
+			assert.Equal(t, tc.want, tm.at(t, tc.cmd))
+		})
+	}
 }
 
 func TestKEYGENMemoryFull(t *testing.T) {

@@ -27,9 +27,12 @@ type Options struct {
 	// RejectOverwrite answers 519 when writing a (tag, type) that exists,
 	// instead of replacing it. The docs list 519 without saying when [I].
 	RejectOverwrite bool
-	// RegistrationDelay is how long after activation the simulated network
-	// takes to register (+CEREG: 2 → 1). Zero means 300 ms.
-	RegistrationDelay time.Duration
+	// Network is the simulated LTE network AT+CFUN=1 registers on.
+	Network Network
+	// Clock is the simulation's time, for +CCLK and %XTIME (time.Now if nil).
+	Clock func() time.Time
+	// BatteryMillivolts is what %XVBAT reads; 0 picks networkDefaults.vbat.
+	BatteryMillivolts int
 	// StandardCSR leaves out the explicit NULL parameter the real modem puts
 	// on ecdsa-with-SHA256 in %KEYGEN CSRs (nrf91.md §3 [T]); tools strip it.
 	StandardCSR bool
@@ -63,17 +66,37 @@ type Modem struct {
 	log         *slog.Logger
 	notify      func(string)
 
-	mu         sync.Mutex
-	cmee       int
-	fun        int  // +CFUN read value: 0, 1, 2 or 4
-	lteActive  bool // "activated" for %CMNG: last of 1/2/21 not undone by 0/4/20/44 [I]
-	cereg      int  // +CEREG subscription level 0–5
-	cscon      int  // +CSCON subscription level
-	regStat    int  // 3GPP registration status
-	connected  bool // RRC connected (+CSCON mode 1)
-	pofWarning bool // %XPOFWARN warning active → NVM writes fail with 528
-	regTimer   *time.Timer
-	handlers   map[string]handler
+	net      Network // with defaults filled
+	handlers map[string]handler
+
+	mu           sync.Mutex
+	cmee         int
+	fun          int  // +CFUN read value: 0, 1, 2 or 4
+	lteActive    bool // "activated" for %CMNG: last of 1/2/21 not undone by 0/4/20/44 [I]
+	uicc         bool // the SIM is powered (+CFUN other than 0 / 40)
+	cereg        int  // +CEREG subscription level 0–5
+	cscon        int  // +CSCON subscription level 0–3
+	cgerep       int  // +CGEREP mode
+	cnec         int  // +CNEC bits
+	xtime        int  // %XTIME subscription
+	regStat      int  // 3GPP registration status
+	rejectCause  int  // EMM cause while denied
+	coverageLost bool // Network.LossAfter already happened in this activation
+	connected    bool // RRC connected (+CSCON mode 1)
+	pofWarning   bool // %XPOFWARN warning active → NVM writes fail with 528
+	sysMode      [4]int
+	copsMode     int
+	copsFormat   int
+	copsPLMN     string // manual selection
+	contexts     map[int]*pdpContext
+	clockSet     bool          // the network (or +CCLK=) gave the modem a time
+	clockOffset  time.Duration // +CCLK= minus the simulation clock
+	clockZone    int           // quarter hours
+	netTimer     *time.Timer
+	rrcTimer     *time.Timer // RRC inactivity (Network.RRCIdleAfter)
+	rrcGen       uint64
+	netGen       uint64              // bumped whenever the network state machine is stopped
+	unsimulated  map[string]struct{} // commands already logged as unsimulated
 }
 
 type handler func(ctx context.Context, m *Modem, cmd atparser.Command) atparser.Response
@@ -94,8 +117,15 @@ func New(cfg Config) (*Modem, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	if opts.RegistrationDelay == 0 {
-		opts.RegistrationDelay = 300 * time.Millisecond
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	if opts.BatteryMillivolts == 0 {
+		opts.BatteryMillivolts = networkDefaults.vbat
+	}
+	net, err := opts.Network.withDefaults(id.HomePLMN())
+	if err != nil {
+		return nil, fmt.Errorf("nrf91 modem: %w", err)
 	}
 	if notify == nil {
 		notify = func(string) {}
@@ -104,8 +134,8 @@ func New(cfg Config) (*Modem, error) {
 		opts.Rand = rand.Reader
 	}
 	m := &Modem{id: id, identityKey: cfg.IdentityKey, rand: opts.Rand, model: model, store: cfg.Store,
-		opts: opts, log: opts.Logger, notify: notify, fun: 0, regStat: regNotSearching}
-	m.handlers = sharedCommands()
+		opts: opts, log: opts.Logger, notify: notify, net: net, handlers: sharedCommands()}
+	m.resetLocked()
 	return m, nil
 }
 
@@ -120,38 +150,62 @@ func (m *Modem) Activated() bool {
 }
 
 // Handle answers one parsed AT command. Unknown commands and forms the
-// modem does not document answer ERROR (nrf91.md §1.2 [T]).
+// modem does not document answer ERROR (nrf91.md §1.2 [T]). A command the
+// real modem has but the simulator does not answers ERROR too; it is
+// logged once per modem so a missing command shows up.
 func (m *Modem) Handle(ctx context.Context, cmd atparser.Command) atparser.Response {
 	h, ok := m.handlers[cmd.Name]
 	if !ok {
+		m.logUnsimulated(cmd)
 		return atparser.Error()
 	}
 	return h(ctx, m, cmd)
+}
+
+func (m *Modem) logUnsimulated(cmd atparser.Command) {
+	m.mu.Lock()
+	_, seen := m.unsimulated[cmd.Name]
+	if !seen {
+		if m.unsimulated == nil {
+			m.unsimulated = make(map[string]struct{})
+		}
+		m.unsimulated[cmd.Name] = struct{}{}
+	}
+	m.mu.Unlock()
+	if !seen {
+		m.log.Warn("AT command not simulated; answering ERROR", "command", "AT"+cmd.Name, "imei", m.id.IMEI)
+	}
 }
 
 // Close stops timers the modem runs for network simulation.
 func (m *Modem) Close() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.stopRegTimerLocked()
+	m.stopNetTimerLocked()
+	m.stopRRCIdleLocked()
 }
 
 // Reset returns the modem to its power-on state, as a reboot of the board
-// does: +CFUN=0, +CMEE=0, no subscriptions, not registered. The credential
-// store is non-volatile and stays.
+// does: +CFUN=0, +CMEE=0, no subscriptions, not registered, no clock. The
+// credential store is non-volatile and stays; so do the settings the
+// modem keeps in NVM (%XSYSTEMMODE, +COPS, +CGDCONT) on a real device,
+// which the simulator resets too, as it has no NVM for them [I].
 func (m *Modem) Reset() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.stopRegTimerLocked()
-	m.cmee, m.fun, m.lteActive, m.cereg, m.cscon = 0, 0, false, 0, 0
-	m.regStat, m.connected, m.pofWarning = regNotSearching, false, false
+	m.stopNetTimerLocked()
+	m.stopRRCIdleLocked()
+	m.resetLocked()
 }
 
-func (m *Modem) stopRegTimerLocked() {
-	if m.regTimer != nil {
-		m.regTimer.Stop()
-		m.regTimer = nil
-	}
+func (m *Modem) resetLocked() {
+	m.cmee, m.fun, m.lteActive, m.uicc = 0, 0, false, false
+	m.cereg, m.cscon, m.cgerep, m.cnec, m.xtime = 0, 0, 0, 0, 0
+	m.regStat, m.rejectCause, m.connected, m.pofWarning, m.coverageLost = regNotSearching, 0, false, false, false
+	m.sysMode = networkDefaults.xsystemmode
+	m.copsMode, m.copsFormat, m.copsPLMN = copsAuto, networkDefaults.copsFormat, ""
+	m.contexts = defaultContexts()
+	m.clockSet, m.clockOffset, m.clockZone = false, 0, 0
 }
 
 // sharedCommands is one read-only command table for every modem in the
@@ -174,6 +228,22 @@ func commandTable() map[string]handler {
 		"%DEVICEUUID":  handleDeviceUUID,
 		"+CEREG":       handleCEREG,
 		"+CSCON":       handleCSCON,
+		"+CNEC":        handleCNEC,
+		"+CGEREP":      handleCGEREP,
+		"+CGDCONT":     handleCGDCONT,
+		"+CGACT":       handleCGACT,
+		"+CPIN":        handleCPIN,
+		"+CIMI":        handleCIMI,
+		"%XICCID":      handleXICCID,
+		"+COPS":        handleCOPS,
+		"%XMONITOR":    handleXMONITOR,
+		"+CESQ":        handleCESQ,
+		"%XSYSTEMMODE": handleXSYSTEMMODE,
+		"%XVBAT":       handleXVBAT,
+		"%XTIME":       handleXTIME,
+		"+CCLK":        handleCCLK,
+		"+CLAC":        handleCLAC,
+		"%CERTEXPIRY":  handleCERTEXPIRY,
 		"%XPOFWARN":    handleXPOFWARN,
 		"%CMNG":        handleCMNG,
 		"%KEYGEN":      handleKEYGEN,

@@ -42,8 +42,8 @@ func newTestModem(t testing.TB, model string, opts Options) *testModem {
 	idKey, err := modemkey.NewIdentity(rand.Reader)
 	require.NoError(t, err)
 	tm := &testModem{store: store}
-	if opts.RegistrationDelay == 0 {
-		opts.RegistrationDelay = time.Millisecond
+	if opts.Network.Delay.Duration == 0 {
+		opts.Network.Delay.Duration = time.Millisecond
 	}
 	tm.Modem, err = New(Config{Identity: id, IdentityKey: idKey, Store: store, Options: opts, Notify: func(u string) {
 		tm.mu.Lock()
@@ -160,7 +160,7 @@ func TestCFUNAndNotifications(t *testing.T) {
 		{"AT+CFUN?", "+CFUN: 1\r\nOK\r\n"},
 	})
 	require.Eventually(t, func() bool { return tm.urcCount() >= 3 }, time.Second, time.Millisecond)
-	assert.Equal(t, []string{"+CEREG: 2", `+CEREG: 1,"67C0","01AA1300",7`, "+CSCON: 1"}, tm.takeURCs())
+	assert.Equal(t, []string{"+CEREG: 2", "+CSCON: 1", `+CEREG: 1,"67C0","01AA1300",7`}, tm.takeURCs())
 	runSteps(t, tm, []step{
 		{"AT+CEREG?", `+CEREG: 2,1,"67C0","01AA1300",7` + "\r\nOK\r\n"},
 		{"AT+CSCON?", "+CSCON: 1,1\r\nOK\r\n"},
@@ -187,6 +187,8 @@ func TestActivationTable(t *testing.T) {
 		{[]string{"21"}, true, "1"},
 		{[]string{"1", "4"}, false, "4"},
 		{[]string{"1", "20"}, false, "4"},
+		{[]string{"20"}, false, "0"},
+		{[]string{"2", "20"}, false, "4"},
 		{[]string{"1", "44"}, false, "4"},
 		{[]string{"1", "0"}, false, "0"},
 		{[]string{"1", "31"}, true, "1"},

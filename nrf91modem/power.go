@@ -14,24 +14,7 @@ var cfunModes = map[int64]struct{}{0: {}, 1: {}, 2: {}, 4: {}, 20: {}, 21: {}, 3
 // cfunTest is the modem's test-form answer, exactly as Nordic's tests show it [T].
 const cfunTest = "+CFUN: (0,1,4,20,21,30,31,40,41,44)"
 
-// 3GPP 27.007 +CEREG <stat> values.
-const (
-	regNotSearching = 0
-	regHome         = 1
-	regSearching    = 2
-)
-
-// Serving cell the simulated network reports in +CEREG level ≥ 2 (a value
-// seen in the wild, nrf91.md §4 [T DevZone 120513]); AcT 7 = LTE-M.
-const (
-	cellTAC = "67C0"
-	cellCI  = "01AA1300"
-	cellAcT = 7
-	// PSM timers reported at levels 4/5 when granted [T same transcript].
-	psmActiveTime   = "00001010"
-	psmPeriodicTAU  = "01011111"
-	xpofwarnMaxArgs = 2
-)
+const xpofwarnMaxArgs = 2
 
 func handleCFUN(ctx context.Context, m *Modem, cmd atparser.Command) atparser.Response {
 	switch cmd.Kind {
@@ -66,6 +49,8 @@ func (m *Modem) setFunctionalMode(mode int) {
 			m.fun = 4
 		}
 		m.deactivateLocked()
+		// +CFUN=0 powers the UICC off; flight mode keeps it [I].
+		m.uicc = mode != 0
 	case 20:
 		m.deactivateLocked()
 		if m.fun == 1 || m.fun == 2 {
@@ -77,10 +62,15 @@ func (m *Modem) setFunctionalMode(mode int) {
 		} else {
 			m.fun = 1
 		}
+		m.uicc = true
 		m.activateLocked()
+	case 40:
+		m.uicc = false
+	case 41:
+		m.uicc = true
 	default:
-		// 30/31 GNSS and 40/41 UICC do not change LTE activation or the
-		// value +CFUN? reports [I].
+		// 30/31 GNSS do not change LTE activation or the value +CFUN?
+		// reports [I].
 	}
 }
 
@@ -89,104 +79,110 @@ func (m *Modem) activateLocked() {
 		return
 	}
 	m.lteActive = true
-	m.setRegStatLocked(regSearching)
-	if m.regTimer != nil {
-		m.regTimer.Stop()
+	if m.net.Outcome == OutcomeNoSIM {
+		m.setRegStatLocked(regUICCFailure)
+		return
 	}
-	m.regTimer = time.AfterFunc(m.opts.RegistrationDelay, func() {
-		m.mu.Lock()
-		defer m.mu.Unlock()
-		if !m.lteActive {
-			return
-		}
-		m.setRegStatLocked(regHome)
-		m.setConnectedLocked(true)
-	})
+	if m.actLocked() == 0 {
+		return // GNSS-only system mode: LTE does not search [I]
+	}
+	m.startSearchLocked()
+}
+
+func (m *Modem) startSearchLocked() {
+	m.setRegStatLocked(regSearching)
+	m.afterLocked(m.net.Delay.Duration, m.registrationResultLocked)
+}
+
+// registrationResultLocked ends a search the way the board's network says.
+func (m *Modem) registrationResultLocked() {
+	if m.copsMode == copsManual && m.copsPLMN != m.net.PLMN {
+		// The selected network is not there: the modem keeps searching [I].
+		return
+	}
+	switch m.net.Outcome {
+	case OutcomeHome, OutcomeRoaming:
+		m.registerLocked(true)
+	case OutcomePDNReject:
+		m.registerLocked(false)
+	case OutcomeDenied:
+		m.rejectCause = m.net.RejectCause
+		m.notifyCNECLocked(cnecEMM, fmt.Sprintf("+CNEC_EMM: %d", m.net.RejectCause))
+		m.setRegStatLocked(regDenied)
+	case OutcomeNoCoverage:
+		m.setRegStatLocked(regUnknown)
+	}
+}
+
+// registerLocked attaches: the RRC connection comes up, the default PDN is
+// activated (or refused), then registration is reported and the network
+// sends its time. That order is what nRF91 logs show [I].
+func (m *Modem) registerLocked(withPDN bool) {
+	m.setConnectedLocked(true)
+	cid0 := m.contexts[0]
+	if withPDN && !cid0.active {
+		cid0.active = true
+		cid0.netAPN, cid0.addr = m.net.APN, m.net.IPAddress
+		m.notifyCGEVLocked(fmt.Sprintf("ME PDN ACT %d", 0))
+	} else if !withPDN {
+		m.notifyCNECLocked(cnecESM, fmt.Sprintf("+CNEC_ESM: %d,%d", m.net.ESMCause, 0))
+	}
+	stat := regHome
+	if m.net.Outcome == OutcomeRoaming {
+		stat = regRoaming
+	}
+	m.setRegStatLocked(stat)
+	m.receiveNetworkTimeLocked()
+	if m.net.LossAfter.Duration > 0 && !m.coverageLost {
+		m.afterLocked(m.net.LossAfter.Duration, m.coverageLostLocked)
+	}
+}
+
+// coverageLostLocked: the cell is gone. The RRC connection drops and the
+// registration reads "unknown (out of E-UTRAN coverage)" [S cereg_read];
+// the PDN context is kept, as EPS bearers survive a radio outage [I].
+func (m *Modem) coverageLostLocked() {
+	m.coverageLost = true // once per activation, not a flapping cell
+	m.setConnectedLocked(false)
+	m.setRegStatLocked(regUnknown)
+	if m.net.RegainAfter.Duration > 0 {
+		m.afterLocked(m.net.RegainAfter.Duration, func() { m.registerLocked(m.net.Outcome != OutcomePDNReject) })
+	}
 }
 
 func (m *Modem) deactivateLocked() {
-	if m.regTimer != nil {
-		m.regTimer.Stop()
-		m.regTimer = nil
-	}
+	m.stopNetTimerLocked()
 	if !m.lteActive {
 		return
 	}
 	m.lteActive = false
-	m.setConnectedLocked(false)
+	m.dropRegistrationLocked()
+	m.coverageLost = false
 	m.setRegStatLocked(regNotSearching)
 }
 
-func (m *Modem) setRegStatLocked(stat int) {
-	if m.regStat == stat {
-		return
-	}
-	m.regStat = stat
-	if m.cereg > 0 {
-		m.notify("+CEREG: " + m.ceregFieldsLocked())
-	}
-}
-
-func (m *Modem) setConnectedLocked(on bool) {
-	if m.connected == on {
-		return
-	}
-	m.connected = on
-	if m.cscon > 0 {
-		m.notify(fmt.Sprintf("+CSCON: %d", boolInt(on)))
-	}
-}
-
-// ceregFieldsLocked renders <stat>[,"<tac>","<ci>",<AcT>[…]] for the
-// subscription level (27.007 §10.1.22; nrf91.md §4 [S cereg_set]).
-func (m *Modem) ceregFieldsLocked() string {
-	s := fmt.Sprint(m.regStat)
-	if m.cereg < 2 || m.regStat != regHome {
-		return s
-	}
-	s += fmt.Sprintf(`,"%s","%s",%d`, cellTAC, cellCI, cellAcT)
-	if m.cereg >= 4 {
-		s += fmt.Sprintf(`,,,"%s","%s"`, psmActiveTime, psmPeriodicTAU)
-	}
-	return s
-}
-
-func handleCEREG(_ context.Context, m *Modem, cmd atparser.Command) atparser.Response {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	switch cmd.Kind {
-	case atparser.KindRead:
-		return atparser.OK(fmt.Sprintf("+CEREG: %d,%s", m.cereg, m.ceregFieldsLocked()))
-	case atparser.KindTest:
-		return atparser.OK("+CEREG: (0-5)")
-	case atparser.KindSet:
-		n, ok := cmd.IntParam(0)
-		if !ok || cmd.ParamCount() != 1 || n < 0 || n > 5 {
-			return atparser.Error()
+// afterLocked runs f (with m.mu held) after d unless the network state
+// changes first: every stop bumps netGen, so a timer that fires late does
+// nothing.
+func (m *Modem) afterLocked(d time.Duration, f func()) {
+	m.stopNetTimerLocked()
+	gen := m.netGen
+	m.netTimer = time.AfterFunc(d, func() {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if gen != m.netGen || !m.lteActive {
+			return
 		}
-		m.cereg = int(n)
-		return atparser.OK()
-	}
-	return atparser.Error()
+		f()
+	})
 }
 
-func handleCSCON(_ context.Context, m *Modem, cmd atparser.Command) atparser.Response {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	switch cmd.Kind {
-	case atparser.KindRead:
-		return atparser.OK(fmt.Sprintf("+CSCON: %d,%d", m.cscon, boolInt(m.connected)))
-	case atparser.KindTest:
-		return atparser.OK("+CSCON: (0,1)")
-	case atparser.KindSet:
-		n, ok := cmd.IntParam(0)
-		if !ok || cmd.ParamCount() != 1 || n < 0 || n > 1 {
-			return atparser.Error()
-		}
-		m.cscon = int(n)
-		return atparser.OK()
+func (m *Modem) stopNetTimerLocked() {
+	m.netGen++
+	if m.netTimer != nil {
+		m.netTimer.Stop()
+		m.netTimer = nil
 	}
-	return atparser.Error()
 }
 
 // handleXPOFWARN enables power-off warnings (`AT%XPOFWARN=1,30` [S]). The
