@@ -75,10 +75,10 @@ func TestReopenTenTimes(t *testing.T) {
 		}
 		require.NoError(t, s.Close())
 		// The next client sees exactly its own answer and nothing stale. A
-		// tool takes far longer than this to start and reopen; the pause
-		// only keeps the test clear of the ~1 ms it takes the port to notice
-		// a close (ptyport's doc explains the window).
-		time.Sleep(20 * time.Millisecond)
+		// tool takes far longer to start and reopen than the port takes to
+		// notice a close (ptyport's doc explains the window); waiting for it
+		// keeps the test clear of that window on a loaded machine.
+		waitClosed(t, b)
 		s = open(t, b)
 		assert.Equal(t, []string{"OK"}, exchange(t, s, "AT"), "cycle %d", i)
 		assert.Empty(t, s.ReadFor(30*time.Millisecond), "cycle %d: stale bytes", i)
@@ -206,8 +206,8 @@ func TestTheNextClientGetsAnswersToItsOwnCommandsOnly(t *testing.T) {
 		require.NoError(t, s.Close())
 		// What the board wrote before the close sits in the pty until the port
 		// notices the close (well under a millisecond on an idle machine; see
-		// ptyport): a tool takes far longer than this to reopen.
-		time.Sleep(20 * time.Millisecond)
+		// ptyport): a tool takes far longer than that to reopen.
+		waitClosed(t, b)
 
 		s = open(t, b)
 		assertQuiet(t, s, 20*time.Millisecond, "cycle %d: the old client's answers reached the new one", i)
@@ -215,6 +215,12 @@ func TestTheNextClientGetsAnswersToItsOwnCommandsOnly(t *testing.T) {
 		assertQuiet(t, s, 100*time.Millisecond, "cycle %d: stale bytes after the answer", i)
 		require.NoError(t, s.Close())
 	}
+}
+
+// waitClosed waits until the board's port has noticed that its client closed.
+func waitClosed(t *testing.T, b *Board) {
+	t.Helper()
+	require.Eventually(t, func() bool { return !b.port.ClientOpen() }, 5*time.Second, time.Millisecond)
 }
 
 // assertQuiet checks that nothing arrives for d, showing the start of what did.
