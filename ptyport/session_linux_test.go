@@ -202,4 +202,3 @@ func TestBlockedWriteReturnsWhenClientCloses(t *testing.T) {
 		require.FailNow(t, "Write still blocked after the client closed")
 	}
 }
-
