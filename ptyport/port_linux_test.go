@@ -2,7 +2,6 @@ package ptyport
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"io"
 	"net"
@@ -635,42 +634,4 @@ func TestDeviceNodeNotRoot(t *testing.T) {
 
 // BenchmarkEchoRoundTrip is the bare pty baseline: the client writes "AT\r\n", the
 // board reads it and writes "OK\r\n", the client reads that.
-func BenchmarkEchoRoundTrip(b *testing.B) {
-	p := openPort(b)
-	c := openClient(b, p.Path())
-	go func() {
-		buf := make([]byte, 64)
-		var pending []byte
-		for {
-			n, err := p.Read(buf)
-			if err != nil {
-				return
-			}
-			pending = append(pending, buf[:n]...)
-			for {
-				i := bytes.IndexByte(pending, '\n')
-				if i < 0 {
-					break
-				}
-				pending = pending[i+1:]
-				if _, err := p.Write([]byte("OK\r\n")); err != nil {
-					return
-				}
-			}
-		}
-	}()
-	req := []byte("AT\r\n")
-	resp := make([]byte, 4)
-	b.ResetTimer()
-	for b.Loop() {
-		if _, err := c.Write(req); err != nil {
-			b.Fatal(err)
-		}
-		if _, err := io.ReadFull(c, resp); err != nil {
-			b.Fatal(err)
-		}
-		if string(resp) != "OK\r\n" {
-			b.Fatalf("got %q", resp)
-		}
-	}
-}
+func BenchmarkEchoRoundTrip(b *testing.B) { echoRoundTrip(b, openPort(b)) }
