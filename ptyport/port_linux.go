@@ -324,28 +324,25 @@ func (p *Port) firstClientOpenedLocked() {
 // well under a millisecond on an idle machine; a host tool takes longer than that to
 // open a port and write.
 func (p *Port) lastClientClosedLocked(reopenedAndWrote bool) {
-	flush := unix.TCIOFLUSH
-	if reopenedAndWrote {
-		flush = unix.TCIFLUSH
-		p.log.Debug("client reopened and wrote before the close was seen: its input is kept", "path", p.path)
-	}
 	p.gate.Lock()
-	// TCIFLUSH on the slave discards board output the client never read. The bytes
-	// the client wrote that the board has not read sit in the master's line
-	// discipline (up to its 4 KiB read buffer) and in its flip buffers: TCOFLUSH on
-	// the slave reaches only the flip buffers [S Linux drivers/tty/pty.c
-	// pty_flush_buffer → tty_buffer_flush(to, NULL)], so the master's own TCIFLUSH
-	// is what empties both.
-	if err := unix.IoctlSetInt(p.slaveFd, unix.TCFLSH, flush); err != nil {
-		p.log.Warn("flush pty", "path", p.path, "err", err)
+	// TCIFLUSH on the slave discards board output the client never read (the
+	// slave's flip buffers and line discipline).
+	if err := unix.IoctlSetInt(p.slaveFd, unix.TCFLSH, unix.TCIFLUSH); err != nil {
+		p.log.Warn("flush board output", "path", p.path, "err", err)
 	}
-	if flush == unix.TCIOFLUSH {
-		if err := p.conn.Control(func(fd uintptr) {
-			if err := unix.IoctlSetInt(int(fd), unix.TCFLSH, unix.TCIFLUSH); err != nil {
-				p.log.Warn("flush pty master input", "path", p.path, "err", err)
-			}
-		}); err != nil {
-			p.log.Warn("flush pty master input", "path", p.path, "err", err)
+	// TCIFLUSH on the master discards what the client wrote and the board has not
+	// read. (TCOFLUSH on the slave would not do: it drops only the master's flip
+	// buffers, not what already reached its line discipline [S Linux
+	// drivers/tty/pty.c pty_flush_buffer; measured].)
+	if reopenedAndWrote {
+		p.log.Debug("client reopened and wrote before the close was seen: its input is kept", "path", p.path)
+	} else {
+		var ioErr error
+		if err := p.conn.Control(func(fd uintptr) { ioErr = unix.IoctlSetInt(int(fd), unix.TCFLSH, unix.TCIFLUSH) }); err != nil {
+			ioErr = err
+		}
+		if ioErr != nil {
+			p.log.Warn("flush client input", "path", p.path, "err", ioErr)
 		}
 	}
 	p.open.Store(false)

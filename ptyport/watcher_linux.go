@@ -59,7 +59,7 @@ type Watcher struct {
 	// before it releases the descriptors.
 	fdMu sync.RWMutex
 
-	mu        sync.Mutex // serialises reading and applying inotify events
+	mu        sync.Mutex  // serialises reading and applying inotify events
 	draining  atomic.Bool // events read from inotify are being applied (under mu)
 	closed    bool
 	ports     map[*Port]struct{}
