@@ -1,0 +1,381 @@
+package serialmodem
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/modemsim/modemsim/atengine"
+	"github.com/modemsim/modemsim/atparser"
+	"github.com/modemsim/modemsim/netstack"
+	"github.com/modemsim/modemsim/netstack/errmap"
+)
+
+// mqttState is sm_at_mqtt.c's ctx: configuration and the one session.
+type mqttState struct {
+	clientID     string
+	keepAlive    int
+	cleanSession int
+	url          string
+	port         int
+	secTag       int64 // -1: none (SEC_TAG_TLS_INVALID)
+	client       *netstack.MQTTClient
+	gen          int // which connect the client is, for its lost callback
+}
+
+func newMQTTState() mqttState {
+	return mqttState{clientID: defaultClientID, keepAlive: defaultKeepAlive, cleanSession: defaultCleanSession, secTag: -1}
+}
+
+func evt(typ, result int) string { return fmt.Sprintf("#XMQTTEVT: %d,%d", typ, result) }
+
+func (f *Firmware) connected() *netstack.MQTTClient {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.mqtt.client
+}
+
+// mqttConfig is AT#XMQTTCFG=<client_id>[,<keep_alive>[,<clean_session>]].
+func (f *Firmware) mqttConfig(_ context.Context, cmd atparser.Command) reply {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch cmd.Kind {
+	case atparser.KindRead:
+		return ok(fmt.Sprintf(`#XMQTTCFG: "%s",%d,%d`, f.mqtt.clientID, f.mqtt.keepAlive, f.mqtt.cleanSession))
+	case atparser.KindTest:
+		return ok(mqttcfgTest)
+	case atparser.KindSet:
+	default:
+		return fail(errInval)
+	}
+	id, good := stringParam(cmd, 0, maxClientIDLen+1)
+	if !good {
+		return fail(errInval)
+	}
+	// The firmware copies the client id before it checks anything else [S].
+	f.mqtt.clientID = id
+	ka, cs := int64(defaultKeepAlive), int64(defaultCleanSession)
+	if cmd.ParamCount() > 1 {
+		if ka, good = intParam(cmd, 1, 0, 65535); !good {
+			return fail(errInval)
+		}
+	}
+	if cmd.ParamCount() > 2 {
+		if cs, good = intParam(cmd, 2, 0, 65535); !good {
+			return fail(errInval)
+		}
+	}
+	if f.mqtt.client != nil || (cs != 0 && cs != 1) {
+		return fail(errInval)
+	}
+	f.mqtt.keepAlive, f.mqtt.cleanSession = int(ka), int(cs)
+	return ok()
+}
+
+// mqttConnect is AT#XMQTTCON=<op>[,<username>,<password>,<url>,<port>[,<sec_tag>]].
+func (f *Firmware) mqttConnect(ctx context.Context, cmd atparser.Command) reply {
+	switch cmd.Kind {
+	case atparser.KindRead:
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		m := f.mqtt
+		switch {
+		case m.client == nil:
+			return ok("#XMQTTCON: 0")
+		case m.secTag >= 0:
+			return ok(fmt.Sprintf(`#XMQTTCON: 1,"%s","%s",%d,%d`, m.clientID, m.url, m.port, m.secTag))
+		}
+		return ok(fmt.Sprintf(`#XMQTTCON: 1,"%s","%s",%d`, m.clientID, m.url, m.port))
+	case atparser.KindTest:
+		return ok(mqttconTest)
+	case atparser.KindSet:
+	default:
+		return fail(errInval)
+	}
+	op, good := cmd.IntParam(0)
+	if !good {
+		return fail(errInval)
+	}
+	switch op {
+	case mqttDisconnect:
+		c := f.connected()
+		if c == nil {
+			return fail(errNotConn)
+		}
+		f.mu.Lock()
+		f.mqtt.client = nil
+		f.mu.Unlock()
+		c.Disconnect(0)
+		f.notify(evt(evtDisconnect, 0))
+		return ok()
+	case mqttConnect, mqttConnect6:
+	default:
+		return fail(errInval)
+	}
+	user, good1 := stringParam(cmd, 1, maxUserLen+1)
+	pass, good2 := stringParam(cmd, 2, maxPasswordLen+1)
+	url, good3 := stringParam(cmd, 3, maxURLLen+1)
+	port, good4 := intParam(cmd, 4, 0, 65535)
+	if !good1 || !good2 || !good3 || !good4 {
+		return fail(errInval)
+	}
+	secTag := int64(-1)
+	if cmd.ParamCount() > 5 {
+		var good bool
+		if secTag, good = intParam(cmd, 5, 0, 1<<32-1); !good {
+			return fail(errInval)
+		}
+	}
+	f.mu.Lock()
+	if f.mqtt.client != nil {
+		f.mu.Unlock()
+		return fail(errIsConn)
+	}
+	o := netstack.MQTTOptions{
+		Host: url, Port: int(port), ClientID: f.mqtt.clientID, Username: user, Password: pass,
+		CleanSession: f.mqtt.cleanSession == 1, KeepAlive: time.Duration(f.mqtt.keepAlive) * time.Second,
+		// TLS: one sec tag, peer_verify REQUIRED, hostname = the URL [S do_mqtt_connect].
+		TLS:       netstack.TLSConfig{SecTags: []uint32{uint32(secTag)}, PeerVerify: netstack.VerifyRequired, HostName: url},
+		OnMessage: f.mqttMessage,
+	}
+	if f.mqtt.keepAlive == 0 {
+		o.KeepAlive = -1
+	}
+	f.mu.Unlock()
+	if secTag < 0 {
+		// Plain MQTT is not simulated: the hub only listens with TLS, and
+		// netstack speaks MQTT over TLS only [I].
+		f.log.Warn("#XMQTTCON without a sec tag is not simulated")
+		return fail(errNotSup)
+	}
+	// broker_init: resolution fails without a PDN → -EAGAIN [S].
+	if !f.online() {
+		f.log.Info("ERROR: mqtt_connect: not registered", "errno", int(errAgain))
+		return fail(errAgain)
+	}
+	f.mu.Lock()
+	f.mqtt.gen++
+	gen := f.mqtt.gen
+	f.mu.Unlock()
+	o.OnLost = func(err error) { f.mqttLost(gen, err) }
+	c, err := f.deps.Stack.MQTTConnect(ctx, o)
+	if err != nil {
+		return f.connectFailed(err)
+	}
+	f.mu.Lock()
+	f.mqtt.client, f.mqtt.url, f.mqtt.port, f.mqtt.secTag = c, url, int(port), secTag
+	f.mu.Unlock()
+	f.notify(evt(evtConnack, 0))
+	return ok()
+}
+
+// connectFailed is how a failed connect shows: mqtt_connect fails (ERROR,
+// the errno only logged) when resolution, TCP or TLS fail; a CONNACK
+// refusal arrives after OK as MQTT_EVT_CONNACK with the return code, then
+// MQTT_EVT_DISCONNECT with -ECONNREFUSED (Zephyr mqtt_rx.c [S]).
+func (f *Firmware) connectFailed(err error) reply {
+	rep := errmap.For(errmap.NRF91Modem, err)
+	var ne *netstack.Error
+	if errors.As(err, &ne) && ne.Op == "mqtt-connect" {
+		if rep.Connack != 0 {
+			f.notify(evt(evtConnack, rep.Connack))
+			f.notify(evt(evtDisconnect, rep.Errno))
+			return ok()
+		}
+		// CONNECT was sent and the broker closed or went silent.
+		f.notify(evt(evtDisconnect, lostErrno(err)))
+		return ok()
+	}
+	code := rep.Errno
+	if rep.EAI != 0 {
+		code = int(errAgain) // broker_init maps any resolution failure to -EAGAIN [S]
+	}
+	f.log.Info(fmt.Sprintf("ERROR: mqtt_connect %d", code), "err", err)
+	return fail(errno(code))
+}
+
+// lostErrno is the MQTT_EVT_DISCONNECT result for a session that ended
+// without DISCONNECT.
+func lostErrno(err error) int {
+	if netstack.Classify(err) == netstack.ClassPeerClosed {
+		return errnoNotConn
+	}
+	if r := errmap.For(errmap.NRF91Modem, err); r.Errno != 0 {
+		return r.Errno
+	}
+	return errnoNotConn
+}
+
+func (f *Firmware) mqttLost(gen int, err error) {
+	f.mu.Lock()
+	if f.mqtt.client == nil || f.mqtt.gen != gen {
+		f.mu.Unlock()
+		return
+	}
+	f.mqtt.client = nil
+	f.mu.Unlock()
+	f.notify(evt(evtDisconnect, lostErrno(err)))
+}
+
+// mqttMessage is handle_mqtt_publish_evt: "#XMQTTMSG: <topic_len>,<payload_len>",
+// the topic, the payload, each followed by CRLF, then MQTT_EVT_PUBLISH [S].
+func (f *Firmware) mqttMessage(m netstack.Message) {
+	f.notify(fmt.Sprintf("#XMQTTMSG: %d,%d\r\n%s\r\n%s", len(m.Topic), len(m.Payload), m.Topic, m.Payload))
+	f.notify(evt(evtPublish, 0))
+}
+
+// mqttPublish is AT#XMQTTPUB=<topic>[,<msg>[,<qos>[,<retain>]]]; no
+// message enters data mode.
+func (f *Firmware) mqttPublish(ctx context.Context, cmd atparser.Command) reply {
+	c := f.connected()
+	if c == nil {
+		return fail(errNotConn) // checked before the form [S]
+	}
+	switch cmd.Kind {
+	case atparser.KindTest:
+		return ok(mqttpubTest)
+	case atparser.KindSet:
+	default:
+		return fail(errInval)
+	}
+	topic, good := stringParam(cmd, 0, maxTopicLen+1)
+	if !good {
+		return fail(errInval)
+	}
+	var msg string
+	if cmd.ParamCount() > 1 && !cmd.IsEmptyParam(1) {
+		if msg, good = cmd.StringParam(1); !good {
+			return fail(errInval)
+		}
+	}
+	qos, retain := int64(0), int64(0)
+	if cmd.ParamCount() > 2 {
+		if qos, good = intParam(cmd, 2, 0, 65535); !good {
+			return fail(errInval)
+		}
+	}
+	if cmd.ParamCount() > 3 {
+		if retain, good = intParam(cmd, 3, 0, 65535); !good {
+			return fail(errInval)
+		}
+	}
+	if qos > 2 || retain > 1 {
+		return fail(errInval)
+	}
+	pub := func(ctx context.Context, payload []byte) error {
+		return f.publish(ctx, c, topic, byte(qos), retain == 1, payload)
+	}
+	if msg == "" {
+		return reply{then: f.dataMode(pub)}
+	}
+	if err := pub(ctx, []byte(msg)); err != nil {
+		return fail(errno(lostErrno(err)))
+	}
+	return ok()
+}
+
+// publish sends one PUBLISH and raises the acknowledgement events the
+// Zephyr client reports (PUBACK; PUBREC then PUBCOMP, which paho hides and
+// which are emitted when the exchange completes).
+func (f *Firmware) publish(ctx context.Context, c *netstack.MQTTClient, topic string, qos byte, retain bool, payload []byte) error {
+	if err := c.Publish(ctx, topic, qos, retain, payload); err != nil {
+		return err
+	}
+	switch qos {
+	case 1:
+		f.notify(evt(evtPuback, 0))
+	case 2:
+		f.notify(evt(evtPubrec, 0))
+		f.notify(evt(evtPubcomp, 0))
+	}
+	return nil
+}
+
+// dataMode reads raw bytes until "+++" and sends them with send: what
+// arrives before an idle pause is sent as one message, as the firmware's
+// inactivity timer does; more than the buffer is an overflow, after which
+// bytes are dropped until "+++" and the exit reports -1 [S sm_at_host.c].
+func (f *Firmware) dataMode(send func(context.Context, []byte) error) *atengine.Payload {
+	p := &atengine.Payload{Until: []byte(dataModeTerminator), Max: dataModeBufSize, Timeout: f.idle}
+	p.Done = func(ctx context.Context, data []byte, cut bool) atengine.Reply {
+		overflow := cut && len(data) >= dataModeBufSize
+		if overflow {
+			f.log.Warn("Data mode buffer overflow")
+			return atengine.Reply{Then: f.dropUntilTerminator()}
+		}
+		if len(data) > 0 {
+			if err := send(ctx, data); err != nil {
+				f.log.Warn("data mode send failed", "err", err)
+				return atengine.Reply{Then: f.dropUntilTerminator()}
+			}
+		}
+		if cut { // an idle pause: still in data mode
+			return atengine.Reply{Then: p}
+		}
+		return atengine.Reply{Out: []byte(crlf + dataModeExitOK + crlf)}
+	}
+	return p
+}
+
+// dropUntilTerminator is SM_NULL_MODE: everything is dropped until "+++",
+// then data mode exits with the handler's error.
+func (f *Firmware) dropUntilTerminator() *atengine.Payload {
+	p := &atengine.Payload{Until: []byte(dataModeTerminator), Max: dataModeBufSize}
+	p.Done = func(_ context.Context, _ []byte, cut bool) atengine.Reply {
+		if cut {
+			return atengine.Reply{Then: p}
+		}
+		return atengine.Reply{Out: []byte(crlf + dataModeExitError + crlf)}
+	}
+	return p
+}
+
+// mqttSubscribe is AT#XMQTTSUB=<topic>,<qos>.
+func (f *Firmware) mqttSubscribe(ctx context.Context, cmd atparser.Command) reply {
+	c := f.connected()
+	if c == nil {
+		return fail(errNotConn)
+	}
+	switch cmd.Kind {
+	case atparser.KindTest:
+		return ok(mqttsubTest)
+	case atparser.KindSet:
+	default:
+		return fail(errInval)
+	}
+	topic, good := stringParam(cmd, 0, maxTopicLen+1)
+	qos, good2 := intParam(cmd, 1, 0, 2)
+	if cmd.ParamCount() != 2 || !good || !good2 {
+		return fail(errInval)
+	}
+	if _, err := c.Subscribe(ctx, topic, byte(qos)); err != nil {
+		return fail(errno(lostErrno(err)))
+	}
+	f.notify(evt(evtSuback, 0))
+	return ok()
+}
+
+// mqttUnsubscribe is AT#XMQTTUNSUB=<topic>.
+func (f *Firmware) mqttUnsubscribe(ctx context.Context, cmd atparser.Command) reply {
+	c := f.connected()
+	if c == nil {
+		return fail(errNotConn)
+	}
+	switch cmd.Kind {
+	case atparser.KindTest:
+		return ok(mqttunsubTest)
+	case atparser.KindSet:
+	default:
+		return fail(errInval)
+	}
+	topic, good := stringParam(cmd, 0, maxTopicLen+1)
+	if cmd.ParamCount() != 1 || !good {
+		return fail(errInval)
+	}
+	if err := c.Unsubscribe(ctx, topic); err != nil {
+		return fail(errno(lostErrno(err)))
+	}
+	f.notify(evt(evtUnsuback, 0))
+	return ok()
+}
