@@ -39,8 +39,13 @@ const (
 	maxClientIDLen      = 64  // MQTT_MAX_CID_LEN
 	maxTopicLen         = 128 // MQTT_MAX_TOPIC_LEN
 	maxURLLen           = 128 // SM_MAX_URL (sm_defines.h)
-	maxUserLen          = 32  // SM_MAX_USERNAME
-	maxPasswordLen      = 32  // SM_MAX_PASSWORD
+	// SM_MAX_USERNAME and SM_MAX_PASSWORD are 32 in the stock build
+	// (sm_defines.h [S]; util_string_get fails with -ENOMEM beyond): too
+	// short for an IoT Hub user name (<hub>/<device>/?api-version=…) or a
+	// SAS token. The simulated default is a build that raised them
+	// (Config.MaxUsername/MaxPassword; 32 gives the stock firmware) [I].
+	stockMaxLogin   = 32
+	defaultMaxLogin = 512
 
 	// #XMQTTCON ops (enum sm_mqttcon_operation) [S].
 	mqttDisconnect = 0

@@ -113,8 +113,8 @@ func (f *Firmware) mqttConnect(ctx context.Context, cmd atparser.Command) reply 
 	default:
 		return fail(errInval)
 	}
-	user, good1 := stringParam(cmd, 1, maxUserLen+1)
-	pass, good2 := stringParam(cmd, 2, maxPasswordLen+1)
+	user, good1 := stringParam(cmd, 1, f.maxUser+1)
+	pass, good2 := stringParam(cmd, 2, f.maxPass+1)
 	url, good3 := stringParam(cmd, 3, maxURLLen+1)
 	port, good4 := intParam(cmd, 4, 0, 65535)
 	if !good1 || !good2 || !good3 || !good4 {

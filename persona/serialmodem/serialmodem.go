@@ -13,6 +13,7 @@
 package serialmodem
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -45,6 +46,11 @@ type Config struct {
 	// timed as a TCP connect to the resolved host's MQTT port [I]. Off, a
 	// ping gets no reply (what a real IoT Hub does: it drops ICMP [I]).
 	PingRTT *bool `json:"ping_rtt,omitempty"`
+	// MaxUsername and MaxPassword are SM_MAX_USERNAME/SM_MAX_PASSWORD:
+	// 0 is a build raised for IoT Hub (512); 32 is the stock build, which
+	// refuses every IoT Hub login with ERROR (see facts.go).
+	MaxUsername int `json:"max_username,omitempty"`
+	MaxPassword int `json:"max_password,omitempty"`
 }
 
 var terminators = map[string]Terminator{"": TermCR, "cr": TermCR, "lf": TermLF, "crlf": TermCRLF}
@@ -69,6 +75,8 @@ type Firmware struct {
 	dialect atengine.Dialect
 	idle    time.Duration
 	pingRTT bool
+	maxUser int
+	maxPass int
 	cmds    map[string]command
 
 	mu   sync.Mutex
@@ -135,6 +143,7 @@ func New(d Deps, cfg Config) (*Firmware, error) {
 	if cfg.DataModeIdle != nil {
 		f.idle = cfg.DataModeIdle.Duration
 	}
+	f.maxUser, f.maxPass = cmp.Or(cfg.MaxUsername, defaultMaxLogin), cmp.Or(cfg.MaxPassword, defaultMaxLogin)
 	if cfg.PingRTT != nil {
 		f.pingRTT = *cfg.PingRTT
 	}
