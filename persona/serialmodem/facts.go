@@ -44,7 +44,6 @@ const (
 	// short for an IoT Hub user name (<hub>/<device>/?api-version=…) or a
 	// SAS token. The simulated default is a build that raised them
 	// (Config.MaxUsername/MaxPassword; 32 gives the stock firmware) [I].
-	stockMaxLogin   = 32
 	defaultMaxLogin = 512
 
 	// #XMQTTCON ops (enum sm_mqttcon_operation) [S].
@@ -119,6 +118,10 @@ const (
 	// the modem socket reports the close that way].
 	errnoNotConn = -128
 )
+
+// StockLoginLimit is SM_MAX_USERNAME and SM_MAX_PASSWORD of the stock
+// firmware (sm_defines.h [S]): Config.MaxUsername/MaxPassword = 32.
+const StockLoginLimit = 32
 
 // dataModeIdle is the data-mode inactivity send of a 115200-baud UART:
 // CONFIG_SM_UART_RX_BUF_SIZE (256) × 10 bits × 1000 / 115200 + 10 ms margin

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"time"
+
+	"github.com/eclipse/paho.mqtt.golang/packets"
 
 	"github.com/modemsim/modemsim/atengine"
 	"github.com/modemsim/modemsim/atparser"
@@ -143,16 +146,13 @@ func (f *Firmware) mqttConnect(ctx context.Context, cmd atparser.Command) reply 
 		o.KeepAlive = -1
 	}
 	f.mu.Unlock()
-	if secTag < 0 {
-		// Plain MQTT is not simulated: the hub only listens with TLS, and
-		// netstack speaks MQTT over TLS only [I].
-		f.log.Warn("#XMQTTCON without a sec tag is not simulated")
-		return fail(errNotSup)
-	}
 	// broker_init: resolution fails without a PDN → -EAGAIN [S].
 	if !f.online() {
 		f.log.Info("ERROR: mqtt_connect: not registered", "errno", int(errAgain))
 		return fail(errAgain)
+	}
+	if secTag < 0 {
+		return f.plainConnect(ctx, o)
 	}
 	f.mu.Lock()
 	f.mqtt.gen++
@@ -377,5 +377,46 @@ func (f *Firmware) mqttUnsubscribe(ctx context.Context, cmd atparser.Command) re
 		return fail(errno(lostErrno(err)))
 	}
 	f.notify(evt(evtUnsuback, 0))
+	return ok()
+}
+
+// plainConnect is #XMQTTCON without a sec tag: MQTT_TRANSPORT_NON_SECURE.
+// mqtt_connect opens TCP and sends CONNECT, then returns (OK); the broker's
+// answer arrives as an event. The hub only speaks TLS on its ports, so it
+// drops the connection and the session ends with MQTT_EVT_DISCONNECT. A
+// plain broker that accepts is not simulated (netstack speaks MQTT over
+// TLS only) and is reported the same way [I].
+func (f *Firmware) plainConnect(ctx context.Context, o netstack.MQTTOptions) reply {
+	conn, err := f.deps.Stack.DialTCP(ctx, o.Host, o.Port)
+	if err != nil {
+		return f.connectFailed(err)
+	}
+	p := packets.NewControlPacket(packets.Connect).(*packets.ConnectPacket)
+	p.ProtocolName, p.ProtocolVersion, p.ClientIdentifier = "MQTT", 4, o.ClientID
+	p.CleanSession, p.Keepalive = o.CleanSession, uint16(o.KeepAlive/time.Second)
+	if o.Username != "" {
+		p.UsernameFlag, p.Username = true, o.Username
+		if o.Password != "" {
+			p.PasswordFlag, p.Password = true, []byte(o.Password)
+		}
+	}
+	if err := p.Write(conn); err != nil {
+		_ = conn.Close()
+		return fail(errno(lostErrno(err)))
+	}
+	go func() {
+		defer conn.Close()
+		wait := 2 * o.KeepAlive // no answer within 1.5 keep-alives is a dead broker (MQTT 3.1.1 §3.1.2.10)
+		if wait <= 0 {
+			wait = 2 * defaultKeepAlive * time.Second
+		}
+		_ = conn.SetReadDeadline(time.Now().Add(wait))
+		_, err := packets.ReadPacket(conn)
+		if err == nil {
+			f.log.Warn("a plain MQTT broker answered; plain sessions are not simulated")
+			err = io.EOF
+		}
+		f.notify(evt(evtDisconnect, lostErrno(&netstack.Error{Op: "mqtt", Host: o.Host, Class: netstack.Classify(err), Err: err})))
+	}()
 	return ok()
 }

@@ -19,7 +19,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -142,6 +141,9 @@ func New(d Deps, cfg Config) (*Firmware, error) {
 	f := &Firmware{deps: d, log: d.Logger.With("persona", Name), idle: dataModeIdle, pingRTT: true}
 	if cfg.DataModeIdle != nil {
 		f.idle = cfg.DataModeIdle.Duration
+	}
+	if cfg.MaxUsername < 0 || cfg.MaxPassword < 0 {
+		return nil, fmt.Errorf("%s: max_username/max_password must be positive (the stock firmware's are %d)", Name, StockLoginLimit)
 	}
 	f.maxUser, f.maxPass = cmp.Or(cfg.MaxUsername, defaultMaxLogin), cmp.Or(cfg.MaxPassword, defaultMaxLogin)
 	if cfg.PingRTT != nil {
@@ -277,7 +279,3 @@ func stringParam(cmd atparser.Command, i, max int) (string, bool) {
 }
 
 func quote(s string) string { return `"` + s + `"` }
-
-func itoa(n int) string { return strconv.Itoa(n) }
-
-func join(parts ...string) string { return strings.Join(parts, ",") }

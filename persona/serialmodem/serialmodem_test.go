@@ -210,7 +210,7 @@ func TestConnackRefused(t *testing.T) {
 func TestStockLoginLimit(t *testing.T) {
 	now := afterMigration
 	e := startHub(t, now)
-	r := newRigWith(t, e, now, serialmodem.Config{MaxUsername: 32, MaxPassword: 32})
+	r := newRigWith(t, e, now, serialmodem.Config{MaxUsername: serialmodem.StockLoginLimit, MaxPassword: serialmodem.StockLoginLimit})
 	r.expect("Ready\r\n")
 	r.put(7, 0, realRoot(t, "DigiCert_Global_Root_G2.pem"))
 	user, pass := sasDevice(t, e, "devs", now)
@@ -266,4 +266,19 @@ func TestPing(t *testing.T) {
 	r.expect(" seconds\r\n#XPING: 0.")
 	r.expect(" seconds\r\n#XPING: average 0.")
 	r.expect(" seconds\r\n")
+}
+
+// Without a sec tag the firmware speaks plain MQTT: CONNECT goes out (OK)
+// and the hub, TLS-only, drops the connection.
+func TestPlainMQTTToTheHub(t *testing.T) {
+	now := afterMigration
+	e := startHub(t, now)
+	r := newRig(t, e, now)
+	r.expect("Ready\r\n")
+	user, pass := sasDevice(t, e, "devp", now)
+	r.register()
+	got := r.exchange(fmt.Sprintf(`AT#XMQTTCON=1,"%s","%s","%s",8883`, user, pass, testHost), "\r\n#XMQTTEVT: 1,")
+	assert.Equal(t, "\r\nOK\r\n\r\n#XMQTTEVT: 1,", got)
+	assert.Equal(t, "-128", r.expect("\r\n"))
+	assert.Equal(t, "\r\n#XMQTTCON: 0\r\n\r\nOK\r\n", r.exchange("AT#XMQTTCON?", "\r\nOK\r\n"))
 }
