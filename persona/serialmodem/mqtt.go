@@ -299,7 +299,7 @@ func (f *Firmware) publish(ctx context.Context, c *netstack.MQTTClient, topic st
 func (f *Firmware) dataMode(send func(context.Context, []byte) error) *atengine.Payload {
 	p := &atengine.Payload{Until: []byte(dataModeTerminator), Max: dataModeBufSize, Timeout: f.idle}
 	p.Done = func(ctx context.Context, data []byte, cut bool) atengine.Reply {
-		overflow := cut && len(data) >= dataModeBufSize
+		overflow := cut && len(data) > dataModeBufSize
 		if overflow {
 			f.log.Warn("Data mode buffer overflow")
 			return atengine.Reply{Then: f.dropUntilTerminator()}

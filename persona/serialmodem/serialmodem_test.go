@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/modemsim/modemsim/firmware"
 	"github.com/modemsim/modemsim/hub"
 	"github.com/modemsim/modemsim/persona/serialmodem"
 	"github.com/modemsim/modemsim/pki"
@@ -281,4 +282,38 @@ func TestPlainMQTTToTheHub(t *testing.T) {
 	assert.Equal(t, "\r\nOK\r\n\r\n#XMQTTEVT: 1,", got)
 	assert.Equal(t, "-128", r.expect("\r\n"))
 	assert.Equal(t, "\r\n#XMQTTCON: 0\r\n\r\nOK\r\n", r.exchange("AT#XMQTTCON?", "\r\nOK\r\n"))
+}
+
+// Data mode holds SM_DATAMODE_BUF_SIZE (4096) bytes: exactly that much is
+// one message; one byte more is an overflow, the rest is dropped until
+// "+++", and the exit reports -1.
+func TestDataModeBuffer(t *testing.T) {
+	now := afterMigration
+	e := startHub(t, now)
+	idle := firmware.Duration{Duration: 5 * time.Second} // no idle send inside one write, even on a loaded machine
+	r := newRigWith(t, e, now, serialmodem.Config{DataModeIdle: &idle})
+	r.expect("Ready\r\n")
+	r.put(42, 0, realRoot(t, "DigiCert_Global_Root_G2.pem"))
+	user, pass := sasDevice(t, e, "devd", now)
+	tele, stop := e.Telemetry(8)
+	defer stop()
+	r.register()
+	r.exchange(`AT#XMQTTCFG="devd"`, "\r\nOK\r\n")
+	r.exchange(fmt.Sprintf(`AT#XMQTTCON=1,"%s","%s","%s",8883,42`, user, pass, testHost), "\r\n#XMQTTEVT: 0,0\r\n")
+	topic := `AT#XMQTTPUB="devices/devd/messages/events/"`
+
+	r.exchange(topic, "\r\nOK\r\n")
+	r.send(strings.Repeat("a", 4096) + "+++")
+	assert.Equal(t, "\r\n#XDATAMODE: 0\r\n", r.expect("\r\n#XDATAMODE: 0\r\n")+"\r\n#XDATAMODE: 0\r\n")
+	assert.Len(t, waitTelemetry(t, tele).Payload, 4096)
+
+	r.exchange(topic, "\r\nOK\r\n")
+	r.send(strings.Repeat("b", 5000) + "+++")
+	assert.Equal(t, "\r\n#XDATAMODE: -1\r\n", r.expect("\r\n#XDATAMODE: -1\r\n")+"\r\n#XDATAMODE: -1\r\n")
+	assert.Equal(t, "\r\nOK\r\n", r.exchange("AT", "\r\nOK\r\n"), "back in command mode")
+	select {
+	case m := <-tele:
+		t.Fatalf("an overflowing message was published: %d bytes", len(m.Payload))
+	default:
+	}
 }
