@@ -95,6 +95,34 @@ const (
 	pingDefaultGapMS = 1000
 )
 
+// Information lines, as the handlers rsp_send them (the CRLFs around each
+// are the framing's) [S sm_at_mqtt.c, sm_at_socket.c].
+const (
+	fmtMQTTEvent      = "#XMQTTEVT: %d,%d"
+	fmtMQTTCfgRead    = `#XMQTTCFG: "%s",%d,%d`
+	fmtMQTTConReadTLS = `#XMQTTCON: 1,"%s","%s",%d,%d`
+	fmtMQTTConRead    = `#XMQTTCON: 1,"%s","%s",%d`
+	mqttConReadIdle   = "#XMQTTCON: 0"
+	// handle_mqtt_publish_evt: "\r\n#XMQTTMSG: %d,%d\r\n", topic, "\r\n",
+	// payload, "\r\n" (the outer CRLFs are the URC framing).
+	fmtMQTTMsg       = "#XMQTTMSG: %d,%d\r\n%s\r\n%s"
+	fmtSocket        = "#XSOCKET: %d,%d,%d"
+	fmtSecureSocket  = "#XSSOCKET: %d,%d,%d"
+	secSockoptTest   = "#XSSOCKETOPT: <handle>,(0,1),<name>,<value>"
+	fmtSecSockoptStr = "#XSSOCKETOPT: %d,%s"
+	fmtSecSockoptInt = "#XSSOCKETOPT: %d,%d"
+	fmtSecSockoptHex = "#XSSOCKETOPT: %d,0x%x"
+	fmtConnect       = "#XCONNECT: %d,1"
+	fmtSend          = "#XSEND: %d,%d,%d"
+	// do_recv: "\r\n#XRECV: %d,%d,%d\r\n" then the data, raw or hex.
+	fmtRecv = "#XRECV: %d,%d,%d"
+	// do_socket_close: zsock_close's result, 0 here.
+	fmtClose            = "#XCLOSE: %d,0"
+	getaddrinfoNotFound = "not found"
+	// #XSSOCKET peer_verify default ZSOCK_TLS_PEER_VERIFY_REQUIRED.
+	peerVerifyRequired = 2
+)
+
 // MQTT event types, Zephyr enum mqtt_evt_type, printed as
 // "\r\n#XMQTTEVT: %d,%d\r\n" [S sm_at_mqtt.c mqtt_evt_handler, zephyr mqtt.h].
 const (
@@ -107,6 +135,18 @@ const (
 	evtPubcomp    = 6
 	evtSuback     = 7
 	evtUnsuback   = 8
+)
+
+// Zephyr errno values the handlers fail with; the firmware only logs them
+// (`AT command failed`) and the host sees ERROR [S zephyr errno.h].
+const (
+	errInval   errno = -22  // EINVAL
+	errAgain   errno = -11  // EAGAIN
+	errNotConn errno = -128 // ENOTCONN
+	errIsConn  errno = -127 // EISCONN
+	errNoBufs  errno = -105 // ENOBUFS
+	errNotSup  errno = -134 // ENOTSUP
+	errNoEnt   errno = -2   // ENOENT
 )
 
 // Zephyr errno values the persona prints itself (the network errors come

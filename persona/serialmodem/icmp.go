@@ -44,7 +44,7 @@ func (f *Firmware) getAddrInfo(ctx context.Context, cmd atparser.Command) reply 
 		return r
 	}
 	if len(addrs) == 0 {
-		r := ok(getaddrinfoPrefix + quote("not found"))
+		r := ok(getaddrinfoPrefix + quote(getaddrinfoNotFound))
 		r.err = errNoEnt
 		return r
 	}

@@ -31,7 +31,7 @@ func newMQTTState() mqttState {
 	return mqttState{clientID: defaultClientID, keepAlive: defaultKeepAlive, cleanSession: defaultCleanSession, secTag: -1}
 }
 
-func evt(typ, result int) string { return fmt.Sprintf("#XMQTTEVT: %d,%d", typ, result) }
+func evt(typ, result int) string { return fmt.Sprintf(fmtMQTTEvent, typ, result) }
 
 func (f *Firmware) connected() *netstack.MQTTClient {
 	f.mu.Lock()
@@ -45,7 +45,7 @@ func (f *Firmware) mqttConfig(_ context.Context, cmd atparser.Command) reply {
 	defer f.mu.Unlock()
 	switch cmd.Kind {
 	case atparser.KindRead:
-		return ok(fmt.Sprintf(`#XMQTTCFG: "%s",%d,%d`, f.mqtt.clientID, f.mqtt.keepAlive, f.mqtt.cleanSession))
+		return ok(fmt.Sprintf(fmtMQTTCfgRead, f.mqtt.clientID, f.mqtt.keepAlive, f.mqtt.cleanSession))
 	case atparser.KindTest:
 		return ok(mqttcfgTest)
 	case atparser.KindSet:
@@ -85,11 +85,11 @@ func (f *Firmware) mqttConnect(ctx context.Context, cmd atparser.Command) reply 
 		m := f.mqtt
 		switch {
 		case m.client == nil:
-			return ok("#XMQTTCON: 0")
+			return ok(mqttConReadIdle)
 		case m.secTag >= 0:
-			return ok(fmt.Sprintf(`#XMQTTCON: 1,"%s","%s",%d,%d`, m.clientID, m.url, m.port, m.secTag))
+			return ok(fmt.Sprintf(fmtMQTTConReadTLS, m.clientID, m.url, m.port, m.secTag))
 		}
-		return ok(fmt.Sprintf(`#XMQTTCON: 1,"%s","%s",%d`, m.clientID, m.url, m.port))
+		return ok(fmt.Sprintf(fmtMQTTConRead, m.clientID, m.url, m.port))
 	case atparser.KindTest:
 		return ok(mqttconTest)
 	case atparser.KindSet:
@@ -221,7 +221,7 @@ func (f *Firmware) mqttLost(gen int, err error) {
 // mqttMessage is handle_mqtt_publish_evt: "#XMQTTMSG: <topic_len>,<payload_len>",
 // the topic, the payload, each followed by CRLF, then MQTT_EVT_PUBLISH [S].
 func (f *Firmware) mqttMessage(m netstack.Message) {
-	f.notify(fmt.Sprintf("#XMQTTMSG: %d,%d\r\n%s\r\n%s", len(m.Topic), len(m.Payload), m.Topic, m.Payload))
+	f.notify(fmt.Sprintf(fmtMQTTMsg, len(m.Topic), len(m.Payload), m.Topic, m.Payload))
 	f.notify(evt(evtPublish, 0))
 }
 

@@ -116,16 +116,6 @@ type errno int
 
 func (e errno) Error() string { return "errno " + strconv.Itoa(int(e)) }
 
-const (
-	errInval   errno = -22  // EINVAL
-	errAgain   errno = -11  // EAGAIN
-	errNotConn errno = -128 // ENOTCONN
-	errIsConn  errno = -127 // EISCONN
-	errNoBufs  errno = -105 // ENOBUFS
-	errNotSup  errno = -134 // ENOTSUP
-	errNoEnt   errno = -2   // ENOENT
-)
-
 // New flashes the Serial Modem application.
 func New(d Deps, cfg Config) (*Firmware, error) {
 	term, ok := terminators[cfg.Terminator]

@@ -79,7 +79,7 @@ func (f *Firmware) socketOpen(_ context.Context, cmd atparser.Command) reply {
 	if !f.open(s) {
 		return fail(errInval)
 	}
-	return ok(fmt.Sprintf("#XSOCKET: %d,%d,%d", s.fd, typ, protoTCP))
+	return ok(fmt.Sprintf(fmtSocket, s.fd, typ, protoTCP))
 }
 
 // secureSocketOpen is AT#XSSOCKET=<family>,<type>,<role>,<sec_tag>[,<peer_verify>[,<cid>]].
@@ -92,7 +92,7 @@ func (f *Firmware) secureSocketOpen(_ context.Context, cmd atparser.Command) rep
 	if !good || !good2 {
 		return fail(errInval)
 	}
-	verify := int64(2) // ZSOCK_TLS_PEER_VERIFY_REQUIRED [S]
+	verify := int64(peerVerifyRequired)
 	if cmd.ParamCount() > 4 {
 		if verify, good = intParam(cmd, 4, 0, 2); !good {
 			return fail(errInval)
@@ -106,13 +106,13 @@ func (f *Firmware) secureSocketOpen(_ context.Context, cmd atparser.Command) rep
 	if !f.open(s) {
 		return fail(errInval)
 	}
-	return ok(fmt.Sprintf("#XSSOCKET: %d,%d,%d", s.fd, typ, protoTLS12))
+	return ok(fmt.Sprintf(fmtSecureSocket, s.fd, typ, protoTLS12))
 }
 
 // secureSocketOpt is AT#XSSOCKETOPT=<handle>,<op 0 get|1 set>,<name>[,<value>].
 func (f *Firmware) secureSocketOpt(_ context.Context, cmd atparser.Command) reply {
 	if cmd.Kind == atparser.KindTest {
-		return ok("#XSSOCKETOPT: <handle>,(0,1),<name>,<value>")
+		return ok(secSockoptTest)
 	}
 	s, found := f.socketAt(cmd, 0)
 	if cmd.Kind != atparser.KindSet || !found || s.secTag < 0 {
@@ -128,14 +128,14 @@ func (f *Firmware) secureSocketOpt(_ context.Context, cmd atparser.Command) repl
 	}
 	switch name {
 	case secOptHostname:
-		return ok(fmt.Sprintf("#XSSOCKETOPT: %d,%s", s.fd, s.hostname))
+		return ok(fmt.Sprintf(fmtSecSockoptStr, s.fd, s.hostname))
 	case secOptPeerVerify:
-		return ok(fmt.Sprintf("#XSSOCKETOPT: %d,%d", s.fd, s.peerVerify))
+		return ok(fmt.Sprintf(fmtSecSockoptInt, s.fd, s.peerVerify))
 	case secOptCipherUsed:
 		if s.tls == nil {
 			return fail(errNotConn)
 		}
-		return ok(fmt.Sprintf("#XSSOCKETOPT: %d,0x%x", s.fd, s.tls.ConnectionState().CipherSuite))
+		return ok(fmt.Sprintf(fmtSecSockoptHex, s.fd, s.tls.ConnectionState().CipherSuite))
 	}
 	return fail(errNotSup)
 }
@@ -188,7 +188,7 @@ func (f *Firmware) socketConnect(ctx context.Context, cmd atparser.Command) repl
 			return f.socketFailed(err)
 		}
 		s.conn = c
-		return ok(fmt.Sprintf("#XCONNECT: %d,1", s.fd))
+		return ok(fmt.Sprintf(fmtConnect, s.fd))
 	}
 	verify, _ := netstack.PeerVerifyFromSockopt(s.peerVerify)
 	cfg := netstack.TLSConfig{SecTags: []uint32{uint32(s.secTag)}, PeerVerify: verify}
@@ -202,7 +202,7 @@ func (f *Firmware) socketConnect(ctx context.Context, cmd atparser.Command) repl
 		return f.socketFailed(err)
 	}
 	s.conn, s.tls = c, c.Conn
-	return ok(fmt.Sprintf("#XCONNECT: %d,1", s.fd))
+	return ok(fmt.Sprintf(fmtConnect, s.fd))
 }
 
 func (f *Firmware) socketFailed(err error) reply {
@@ -247,7 +247,7 @@ func (f *Firmware) socketSend(_ context.Context, cmd atparser.Command) reply {
 		f.log.Info("send failed", "err", err)
 		return fail(errno(lostErrno(err)))
 	}
-	return ok(fmt.Sprintf("#XSEND: %d,%d,%d", s.fd, sendResultPlain, n))
+	return ok(fmt.Sprintf(fmtSend, s.fd, sendResultPlain, n))
 }
 
 // socketRecv is AT#XRECV=<handle>,<mode>,<flags>,<timeout>[,<data_len>].
@@ -290,7 +290,7 @@ func (f *Firmware) socketRecv(_ context.Context, cmd atparser.Command) reply {
 		return fail(errno(lostErrno(err)))
 	}
 	data := buf[:n]
-	out := []byte(fmt.Sprintf("\r\n#XRECV: %d,%d,%d\r\n", s.fd, mode, n))
+	out := []byte(fmt.Sprintf(crlf+fmtRecv+crlf, s.fd, mode, n))
 	if mode == modeHex {
 		out = append(out, strings.ToUpper(hex.EncodeToString(data))...)
 	} else {
@@ -329,7 +329,7 @@ func (f *Firmware) socketClose(_ context.Context, cmd atparser.Command) reply {
 		f.sockMu.Lock()
 		f.socks[s.fd] = nil
 		f.sockMu.Unlock()
-		lines = append(lines, fmt.Sprintf("#XCLOSE: %d,0", s.fd))
+		lines = append(lines, fmt.Sprintf(fmtClose, s.fd))
 	}
 	return ok(lines...)
 }
