@@ -41,6 +41,8 @@ type Config struct {
 	Logger              *slog.Logger
 	// Clock is the simulation clock (default time.Now).
 	Clock func() time.Time
+	// Network is the hub the board's radio reaches; nil: none.
+	Network *Network
 }
 
 // PortConfig is how the board's serial port is exposed.
@@ -142,7 +144,7 @@ func (c *Catalog) Open(cfg Config) (_ *Board, err error) {
 		}
 	}()
 	b.hw, err = kind.Open(cfg.Dir, cfg.Hardware, HardwareEnv{Logger: b.log, Clock: cfg.Clock, Notify: b.hardwareLine,
-		AllowIdentityChange: cfg.AllowIdentityChange})
+		AllowIdentityChange: cfg.AllowIdentityChange, Network: cfg.Network, Note: b.note})
 	if err != nil {
 		return nil, fmt.Errorf("board %s: %w", cfg.Name, err)
 	}
@@ -179,6 +181,22 @@ func (c *Catalog) Open(cfg Config) (_ *Board, err error) {
 		return nil, fmt.Errorf("board %s: boot %s: %w", cfg.Name, persona.Name, err)
 	}
 	return b, nil
+}
+
+// ResolvePersona is the persona Open would flash for cfg: the one named,
+// else the one flashed last in cfg.Dir, else the kind's default. A command
+// uses it to know, before opening, whether the board needs a network.
+func (c *Catalog) ResolvePersona(cfg Config) (*Persona, error) {
+	old, err := readMarker(cfg.Dir)
+	if err != nil {
+		return nil, err
+	}
+	kind := cmpOr(cfg.Kind, old.Kind, KindNRF91)
+	name := cfg.Persona
+	if name == "" && old.Kind == kind {
+		name = old.Persona
+	}
+	return c.Persona(kind, name)
 }
 
 func cmpOr(vals ...string) string {
@@ -222,6 +240,14 @@ func (b *Board) hardwareLine(line string) {
 	b.mu.Unlock()
 	if sink, ok := fw.(firmware.URCSink); ok {
 		sink.ModemURC(line)
+	}
+}
+
+// note records a hardware line in the transcript; the recorder exists
+// before any connection can be made.
+func (b *Board) note(line string) {
+	if b.rec != nil {
+		b.rec.Notef("%s", line)
 	}
 }
 

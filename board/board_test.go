@@ -27,7 +27,7 @@ func TestKindAndPersonaChoice(t *testing.T) {
 		{"defaults", "", "", ""},
 		{"named", "nrf91", "at_client", ""},
 		{"unknown kind", "esp32", "", `unknown board kind "esp32" (valid: nrf91)`},
-		{"persona the kind cannot run", "nrf91", "zephyr_shell", `nrf91 cannot run persona "zephyr_shell" (valid: at_client)`},
+		{"persona the kind cannot run", "nrf91", "zephyr_shell", `nrf91 cannot run persona "zephyr_shell" (valid: at_client, serial_modem)`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

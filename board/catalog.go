@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/modemsim/modemsim/firmware"
+	"github.com/modemsim/modemsim/netstack"
 )
 
 // Kind is a kind of hardware: what it keeps in its state directory and
@@ -36,6 +37,25 @@ type HardwareEnv struct {
 	Notify func(line string)
 	// AllowIdentityChange lets settings change a persisted identity.
 	AllowIdentityChange bool
+	// Network is the hub the hardware's radio reaches; nil: no network
+	// (every connection fails as out of coverage).
+	Network *Network
+	// Note records a line in the board's transcript (the real-root
+	// mapping must be visible there, DESIGN.md "Real roots vs stand-ins").
+	Note func(line string)
+}
+
+// Network is what a board needs to build its device network stack: the
+// emulator's listeners to talk to and the stand-ins that replace real
+// public roots. The clock is HardwareEnv.Clock.
+type Network struct {
+	Endpoint netstack.Endpoint
+	// Trust maps real public roots to the emulator's stand-ins: the
+	// in-process hub's *pki.PKI, or pki.StandIns read from a running one.
+	Trust netstack.TrustMapper
+	// Names are host names that resolve to the emulator besides
+	// *.azure-devices.net and the DPS name (a hub with its own name).
+	Names []string
 }
 
 // Hardware is a board's lasting part: identity and non-volatile storage.
@@ -96,6 +116,9 @@ type Persona struct {
 	// Flash makes the firmware for hw (a Hardware of the persona's kind)
 	// from its settings.
 	Flash func(hw Hardware, settings firmware.Knobs) (firmware.Firmware, error)
+	// Network says the firmware connects on its own or on command, so the
+	// board should be given a network (Config.Network).
+	Network bool
 }
 
 // Catalog lists the kinds of hardware and the personas a process knows.

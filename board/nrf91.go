@@ -2,20 +2,26 @@ package board
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/modemsim/modemsim/atomicfile"
+	"github.com/modemsim/modemsim/atparser"
 	"github.com/modemsim/modemsim/credstore"
 	"github.com/modemsim/modemsim/firmware"
 	"github.com/modemsim/modemsim/modemkey"
+	"github.com/modemsim/modemsim/netstack"
 	"github.com/modemsim/modemsim/nrf91modem"
 	"github.com/modemsim/modemsim/persona/atclient"
+	"github.com/modemsim/modemsim/persona/serialmodem"
 )
 
 // KindNRF91 is the nRF91 SiP (nRF9160/9151/9161 DK).
@@ -66,6 +72,8 @@ type NRF91 struct {
 	id      nrf91modem.Identity
 	store   *credstore.Store
 	modem   *nrf91modem.Modem
+	stack   *netstack.Stack // nil without a network
+	log     *slog.Logger
 	changes []string
 }
 
@@ -92,7 +100,24 @@ func nrf91Personas() []*Persona {
 			}
 			return atclient.New(hw.(*NRF91).modem, cfg)
 		},
-	}}
+	}, serialModemPersona()}
+}
+
+func serialModemPersona() *Persona {
+	return &Persona{
+		Name:        serialmodem.Name,
+		Kind:        KindNRF91,
+		Description: "Nordic's Serial Modem application: modem AT plus #XMQTT…, #XSSOCKET…, #XPING over the board's network",
+		Network:     true,
+		Flash: func(hw Hardware, k firmware.Knobs) (firmware.Firmware, error) {
+			var cfg serialmodem.Config
+			if err := k.Decode(&cfg); err != nil {
+				return nil, fmt.Errorf("%s: %w", serialmodem.Name, err)
+			}
+			n := hw.(*NRF91)
+			return serialmodem.New(serialmodem.Deps{Modem: n.modem, Registered: n.Registered, Stack: n.stack, Logger: n.log}, cfg)
+		},
+	}
 }
 
 func openNRF91(dir string, k firmware.Knobs, env HardwareEnv) (_ Hardware, err error) {
@@ -108,7 +133,10 @@ func openNRF91(dir string, k firmware.Knobs, env HardwareEnv) (_ Hardware, err e
 	if err != nil {
 		return nil, err
 	}
-	hw := &NRF91{id: id, changes: changes}
+	hw := &NRF91{id: id, changes: changes, log: env.Logger}
+	if hw.log == nil {
+		hw.log = slog.New(slog.DiscardHandler)
+	}
 	storeOpts := []credstore.Option{credstore.WithSecretTypes(nrf91modem.SecretTypes()...), credstore.WithLogger(env.Logger)}
 	if s.CapacityEntries > 0 || s.CapacityBytes > 0 {
 		storeOpts = append(storeOpts, credstore.WithCapacity(s.CapacityEntries, s.CapacityBytes))
@@ -142,7 +170,43 @@ func openNRF91(dir string, k firmware.Knobs, env HardwareEnv) (_ Hardware, err e
 	if err != nil {
 		return nil, err
 	}
+	if env.Network != nil {
+		hw.stack = newStack(*env.Network, hw.store, env)
+	}
 	return hw, nil
+}
+
+// newStack is the board's device network toward the emulator: its names
+// resolve to the emulator's listeners, real public roots map to the
+// stand-ins (each mapping noted in the transcript), certificates are
+// checked at the simulation clock.
+func newStack(nw Network, store *credstore.Store, env HardwareEnv) *netstack.Stack {
+	opts := []netstack.Option{netstack.WithClock(env.Clock), netstack.WithLogger(env.Logger)}
+	if env.Note != nil {
+		opts = append(opts, netstack.WithRootMappingHook(func(m netstack.RootMapping) { env.Note(m.String()) }))
+	}
+	return netstack.New(netstack.NewEmulatorResolver(nw.Endpoint, nw.Names...), store,
+		append([]netstack.Option{netstack.WithTrustMapper(nw.Trust)}, opts...)...)
+}
+
+// Stack is the board's network stack; nil when it has no network.
+func (n *NRF91) Stack() *netstack.Stack { return n.stack }
+
+// Registered reports whether the modem is registered on the network
+// (+CEREG stat 1 home or 5 roaming, 3GPP 27.007 §10.1.22). It asks the
+// modem as the firmware's link controller does, through +CEREG?.
+func (n *NRF91) Registered() bool {
+	r := n.modem.Handle(context.Background(), atparser.Command{Name: "+CEREG", Kind: atparser.KindRead})
+	if r.Final != atparser.FinalOK || len(r.Lines) == 0 {
+		return false
+	}
+	_, fields, _ := strings.Cut(r.Lines[0], ": ")
+	parts := strings.Split(fields, ",")
+	if len(parts) < 2 {
+		return false
+	}
+	stat := strings.TrimSpace(parts[1])
+	return stat == "1" || stat == "5"
 }
 
 // Identity is what the modem reports.

@@ -29,6 +29,8 @@ type fixtures struct {
 	dir  string
 	p    *pki.PKI
 	err  error
+	// dateMu serialises loading the shared PKI at another simulation date.
+	dateMu sync.Mutex
 }
 
 func (f *fixtures) pki() (*pki.PKI, error) {

@@ -3,6 +3,7 @@ package pki
 import (
 	"bytes"
 	"crypto/x509"
+	"fmt"
 	"os"
 	"time"
 )
@@ -22,6 +23,32 @@ type Substitution struct {
 // replaced by its stand-in, every other certificate is kept as it is. An
 // unknown or wrong root therefore stays unknown or wrong.
 func (p *PKI) MapTrustAnchors(anchors []*x509.Certificate) ([]*x509.Certificate, []Substitution, error) {
+	return mapAnchors(anchors, func(name RootName) (*x509.Certificate, error) {
+		a, err := p.Root(name)
+		if err != nil {
+			return nil, err
+		}
+		return a.Cert, nil
+	})
+}
+
+// StandIns are the stand-in roots of an emulator running in another
+// process, by name (what its admin API publishes at GET /roots/{name}); they
+// map real roots exactly as (*PKI).MapTrustAnchors does.
+type StandIns map[RootName]*x509.Certificate
+
+// MapTrustAnchors implements the same mapping as (*PKI).MapTrustAnchors.
+func (s StandIns) MapTrustAnchors(anchors []*x509.Certificate) ([]*x509.Certificate, []Substitution, error) {
+	return mapAnchors(anchors, func(name RootName) (*x509.Certificate, error) {
+		c, ok := s[name]
+		if !ok {
+			return nil, fmt.Errorf("pki: no stand-in for %q", name)
+		}
+		return c, nil
+	})
+}
+
+func mapAnchors(anchors []*x509.Certificate, standIn func(RootName) (*x509.Certificate, error)) ([]*x509.Certificate, []Substitution, error) {
 	out := make([]*x509.Certificate, 0, len(anchors))
 	var subs []Substitution
 	for _, c := range anchors {
@@ -30,12 +57,12 @@ func (p *PKI) MapTrustAnchors(anchors []*x509.Certificate) ([]*x509.Certificate,
 			out = append(out, c)
 			continue
 		}
-		a, err := p.Root(name)
+		si, err := standIn(name)
 		if err != nil {
 			return nil, nil, err
 		}
-		out = append(out, a.Cert)
-		subs = append(subs, Substitution{Name: name, Real: c, StandIn: a.Cert})
+		out = append(out, si)
+		subs = append(subs, Substitution{Name: name, Real: c, StandIn: si})
 	}
 	return out, subs, nil
 }

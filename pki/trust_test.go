@@ -83,3 +83,24 @@ func TestRootAt(t *testing.T) {
 	assert.Equal(t, "IoT Hub", ServiceHub.String())
 	assert.Equal(t, "DPS", ServiceDPS.String())
 }
+
+// StandIns (a remote hub's published roots) map exactly like the PKI.
+func TestStandInsMapTrustAnchors(t *testing.T) {
+	realG2 := loadRealRoot(t, DigiCertGlobalRootG2)
+	realBalt := loadRealRoot(t, BaltimoreCyberTrustRoot)
+	standIn, err := NewCA(nil, string(DigiCertGlobalRootG2), nil, testNotBefore, testNotAfter)
+	require.NoError(t, err)
+	own, err := NewCA(nil, "My Own Root", nil, testNotBefore, testNotAfter)
+	require.NoError(t, err)
+	s := StandIns{DigiCertGlobalRootG2: standIn.Cert}
+
+	got, subs, err := s.MapTrustAnchors([]*x509.Certificate{realG2, own.Cert})
+	require.NoError(t, err)
+	assert.Equal(t, []*x509.Certificate{standIn.Cert, own.Cert}, got, "the real root is replaced, an unknown one kept")
+	require.Len(t, subs, 1)
+	assert.Equal(t, DigiCertGlobalRootG2, subs[0].Name)
+	assert.Same(t, realG2, subs[0].Real)
+
+	_, _, err = s.MapTrustAnchors([]*x509.Certificate{realBalt})
+	assert.ErrorContains(t, err, "no stand-in", "a real root without a published stand-in is an error, not a pass")
+}

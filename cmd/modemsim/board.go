@@ -37,6 +37,8 @@ func runBoard(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	changeID := fs.Bool("change-identity", false, "let --model/--config change the identity a board already has")
 	fleetPath := fs.String("c", "", "fleet file (YAML): serve every board it lists")
 	logLevel := fs.String("log-level", "warn", "log level: debug, info, warn, error")
+	hubURL := fs.String("hub", "", "admin URL of a running hub (modemsim hub serve) for boards that connect; default: a hub in this process on 127.0.0.1:8883/8443, admin 127.0.0.1:8480")
+	date := fs.String("date", "", "simulation clock start of the in-process hub and its boards, e.g. 2023-01-10 (default: real time)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -48,7 +50,7 @@ func runBoard(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if *name != "" || *kind != "" || *persona != "" || explicitFlag(fs, "link") || *devNode != "" || *configPath != "" || *model != "" || *transcriptPath != "" {
 			return usagef(fs, "-c takes the boards from the fleet file: --board, --kind, --persona, --link, --device-node, --config, --model and --transcript go in the file")
 		}
-		return runFleet(ctx, cat, *fleetPath, *state, explicitFlag(fs, "state"), *changeID, logger, stdout)
+		return runFleet(ctx, cat, *fleetPath, *state, explicitFlag(fs, "state"), *changeID, hubFlags{*hubURL, *date}, logger, stdout)
 	}
 
 	if *kind != "" {
@@ -92,12 +94,23 @@ func runBoard(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		cfg.Port.Transcript = f
 	}
 
-	b, err := cat.Open(cfg)
+	cfgs := []board.Config{cfg}
+	h, err := boardNetwork(ctx, cat, cfgs, *state, *hubURL, *date, logger)
+	if err != nil {
+		return err
+	}
+	if h != nil {
+		defer h.close()
+	}
+	b, err := cat.Open(cfgs[0])
 	if err != nil {
 		return err
 	}
 	defer b.Close()
 	printBoard(stdout, b, cfg.Port)
+	if h != nil {
+		printHub(stdout, h)
+	}
 	return b.Run(ctx)
 }
 
@@ -107,6 +120,9 @@ func cmpOr(a, b string) string {
 	}
 	return b
 }
+
+// hubFlags are run's --hub and --date.
+type hubFlags struct{ url, date string }
 
 // explicitFlag reports whether the command line set the flag.
 func explicitFlag(fs *flag.FlagSet, name string) bool {
@@ -182,7 +198,7 @@ func readSettings(cat *board.Catalog, path, kind string) (hw, fw firmware.Knobs,
 }
 
 // runFleet serves every board of a fleet file.
-func runFleet(ctx context.Context, cat *board.Catalog, path, state string, stateFlag, changeID bool, logger *slog.Logger, stdout io.Writer) error {
+func runFleet(ctx context.Context, cat *board.Catalog, path, state string, stateFlag, changeID bool, hf hubFlags, logger *slog.Logger, stdout io.Writer) error {
 	file, err := fleet.Load(path)
 	if err != nil {
 		return err
@@ -219,12 +235,22 @@ func runFleet(ctx context.Context, cat *board.Catalog, path, state string, state
 		}
 		cfgs = append(cfgs, cfg)
 	}
+	h, err := boardNetwork(ctx, cat, cfgs, state, hf.url, hf.date, logger)
+	if err != nil {
+		return err
+	}
+	if h != nil {
+		defer h.close()
+	}
 	f, err := cat.OpenFleet(ctx, cfgs, logger)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
 	printFleet(stdout, f)
+	if h != nil {
+		printHub(stdout, h)
+	}
 	return f.Run(ctx)
 }
 
