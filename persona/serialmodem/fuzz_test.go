@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/modemsim/modemsim/credstore"
-	"github.com/modemsim/modemsim/modemkey"
 	"github.com/modemsim/modemsim/firmware"
+	"github.com/modemsim/modemsim/modemkey"
 	"github.com/modemsim/modemsim/nrf91modem"
 	"github.com/modemsim/modemsim/persona/serialmodem"
 )
