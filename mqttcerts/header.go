@@ -367,6 +367,9 @@ func arrays(toks []token) ([]Array, error) {
 
 func arrayDef(t []token) (Array, int, error) {
 	fail := func(k int, what string) (Array, int, error) {
+		if len(t) == 0 {
+			return Array{}, 0, fmt.Errorf("%w: the header ends inside a definition: %s", ErrSyntax, what)
+		}
 		at := t[len(t)-1]
 		if k < len(t) {
 			at = t[k]
