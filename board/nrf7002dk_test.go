@@ -120,3 +120,32 @@ func TestATShellOnTheNRF91(t *testing.T) {
 	_, err = v2.ShellAT("AT+CFUN=4")
 	require.NoError(t, err)
 }
+
+func TestNRF7002DKIdentityIsGeneratedOnce(t *testing.T) {
+	dir := t.TempDir()
+	cat := NewCatalog()
+	open := func(cfg Config) (*Board, error) {
+		cfg.Dir, cfg.Kind = dir, KindNRF7002DK
+		return cat.Open(cfg)
+	}
+	b, err := open(Config{})
+	require.NoError(t, err)
+	mac := b.Describe().Field("MAC")
+	require.NoError(t, b.Close())
+	b, err = open(Config{})
+	require.NoError(t, err)
+	assert.Equal(t, mac, b.Describe().Field("MAC"))
+	require.NoError(t, b.Close())
+	_, err = open(Config{Hardware: firmware.Knobs{"mac": "F4:CE:36:00:00:01"}})
+	require.ErrorIs(t, err, ErrIdentityChange)
+	b, err = open(Config{Hardware: firmware.Knobs{"mac": "f4:ce:36:00:00:01", "wifi_security": "WPA3-SAE"}, AllowIdentityChange: true})
+	require.NoError(t, err)
+	assert.Equal(t, "F4:CE:36:00:00:01", b.Describe().Field("MAC"))
+	assert.Equal(t, "modemsim-ap (WPA3-SAE)", b.Describe().Field("Wi-Fi AP"))
+	require.NoError(t, b.Close())
+	_, err = open(Config{Hardware: firmware.Knobs{"wifi_security": "WEP40"}})
+	require.ErrorContains(t, err, "wifi_security")
+	d, err := inspectNRF7002DK(dir)
+	require.NoError(t, err)
+	assert.Equal(t, "F4:CE:36:00:00:01", d.Field("MAC"))
+}

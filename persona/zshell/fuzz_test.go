@@ -1,6 +1,8 @@
 package zshell
 
 import (
+	"bytes"
+	"encoding/base64"
 	"testing"
 )
 
@@ -46,5 +48,37 @@ func FuzzBase64(f *testing.F) {
 		if err == 0 && out == nil {
 			t.Fatal("nil output without error")
 		}
+		if bytes.ContainsAny(in, " \r\n") {
+			return
+		}
+		if want, gerr := base64.StdEncoding.DecodeString(string(in)); gerr == nil {
+			if err != 0 || !bytes.Equal(out, want) {
+				t.Fatalf("Zephyr decode %q = %q, %d; Go: %q", in, out, err, want)
+			}
+		}
 	})
+}
+
+// FuzzCredCommands runs random argument lists through the cred command set:
+// no panic, and the buffer never holds more than the configured size.
+func FuzzCredCommands(f *testing.F) {
+	for _, seed := range []string{"buf QUJD", "add 1 CA DEFAULT bint QUJD", "add 4294967296 PK default strt x",
+		"get 1 CA bin", "list any any", "del 1 psk_id", "add 1 CA DEFAULT bin \"QU JD\"", "buf clear"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, args string) {
+		s, _ := newCredShell(t, Config{CredBufSize: 64})
+		drive(t, s, "cred "+args+"\r")
+		drive(t, s, "cred list\r")
+	})
+}
+
+// BenchmarkTyping is a person typing a 40-character command and Enter.
+func BenchmarkTyping(b *testing.B) {
+	s, _ := newCredShell(b, Config{})
+	line := "cred list 42 CA " + "\x1b[D\x1b[C" + "\r"
+	b.ReportAllocs()
+	for b.Loop() {
+		drive(b, s, line)
+	}
 }
