@@ -130,7 +130,7 @@ func openNRF7002DK(dir string, k firmware.Knobs, env HardwareEnv) (Hardware, err
 
 func accessPoint(s NRF7002DKSettings) (zshell.AccessPoint, error) {
 	ap := zshell.AccessPoint{SSID: s.WiFiSSID, Passphrase: s.WiFiPassphrase, Channel: s.WiFiChannel,
-		Band: "2.4GHz", RSSI: s.WiFiRSSI, Security: zshell.WiFiSecurityPSK}
+		Band: "2.4GHz", RSSI: s.WiFiRSSI, Security: zshell.WiFiSecurityPSK, MFP: zshell.WiFiMFPOptional}
 	if ap.SSID == "" {
 		ap.SSID = defaultSSID
 	}

@@ -180,8 +180,10 @@ const (
 	LevelDbg = "dbg"
 )
 
-// logColors: errors red, warnings yellow, others uncoloured [S
-// log_output.c log_level_colors; I: info without CONFIG_LOG_INFO_COLOR_GREEN].
+// logColors: errors red, warnings yellow; a level without a colour (info
+// unless CONFIG_LOG_INFO_COLOR_GREEN, debug unless CONFIG_LOG_DBG_COLOR_BLUE)
+// still gets LOG_COLOR_CODE_DEFAULT before and after [S
+// subsys/logging/log_output.c colors[], color_print].
 var logColors = map[string]string{LevelErr: "\x1b[1;31m", LevelWrn: "\x1b[1;33m"}
 
 const logColorDefault = "\x1b[0m"
@@ -193,7 +195,11 @@ func (f *Firmware) Log(level, module, text string) {
 	us := up.Microseconds()
 	stamp := fmt.Sprintf("[%02d:%02d:%02d.%03d,%03d] ", us/3600e6, us/60e6%60, us/1e6%60, us/1000%1000, us%1000)
 	body := fmt.Sprintf("<%s> %s: %s", level, module, text)
-	if c, ok := logColors[level]; ok && *f.shell.cfg.Colors {
+	if *f.shell.cfg.Colors {
+		c, ok := logColors[level]
+		if !ok {
+			c = logColorDefault
+		}
 		body = c + body + logColorDefault
 	}
 	f.notify(stamp + body)

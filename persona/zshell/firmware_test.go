@@ -109,7 +109,7 @@ func TestLogLineFormat(t *testing.T) {
 	f.Log(LevelInf, "azure_iot_hub_sample", "Connected to network")
 	assert.Equal(t, []string{
 		"[00:00:07.508,666] \x1b[1;31m<err> mqtt_helper: mqtt_connect, error: -2\x1b[0m",
-		"[00:00:07.508,666] <inf> azure_iot_hub_sample: Connected to network",
+		"[00:00:07.508,666] \x1b[0m<inf> azure_iot_hub_sample: Connected to network\x1b[0m",
 	}, con.notified())
 }
 

@@ -18,13 +18,12 @@ type AccessPoint struct {
 	Band       string // wifi_band_txt: "2.4GHz", "5GHz", "6GHz"
 	RSSI       int
 	BSSID      [6]byte
-	MFP        int // enum wifi_mfp_options
+	MFP        int // enum wifi_mfp_options (WiFiMFPOptional)
 }
 
-// enum wifi_security_type and wifi_security_txt [I from memory of zephyr
-// include/zephyr/net/wifi.h and subsys/net/l2/wifi/wifi_mgmt.c; the order
-// changed between releases, which is why `-k` numbers are a setting of the
-// AP, not of the user].
+// enum wifi_security_type and wifi_security_txt as of Zephyr 3.5 (NCS 2.5)
+// [S zephyr include/zephyr/net/wifi.h]; later releases dropped EAP and
+// renumbered, so `-k` numbers are release-specific.
 const (
 	WiFiSecurityNone      = 0
 	WiFiSecurityPSK       = 1 // WPA2-PSK
@@ -42,10 +41,15 @@ func WiFiSecurityText(s int) string {
 	return "UNKNOWN"
 }
 
-// wifi_mfp_txt: enum wifi_mfp_options OPTIONAL 0, REQUIRED 1, DISABLE 2 [I].
-var wifiMFPText = map[int]string{0: "Optional", 1: "Required", 2: "Disable"}
+// wifi_mfp_txt: enum wifi_mfp_options DISABLE 0, OPTIONAL 1, REQUIRED 2
+// [S include/zephyr/net/wifi.h].
+var wifiMFPText = map[int]string{0: "Disable", 1: "Optional", 2: "Required"}
 
-// enum wifi_conn_status [I zephyr include/zephyr/net/wifi_mgmt.h].
+// WiFiMFPOptional is WIFI_MFP_OPTIONAL, what `wifi connect` asks by default.
+const WiFiMFPOptional = 1
+
+// enum wifi_conn_status [S zephyr include/zephyr/net/wifi_mgmt.h]; which one
+// wpa_supplicant reports for each mismatch is inferred [I].
 const (
 	wifiConnFail          = 1
 	wifiConnWrongPassword = 2
