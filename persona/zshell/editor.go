@@ -50,6 +50,7 @@ type editor struct {
 	hist    history
 	temp    string // the line backed up when history browsing starts
 	histOff bool   // history_exit: the next up/down starts from the newest entry
+	noEcho  bool   // `shell echo off`: keys are stored, not echoed or edited
 }
 
 func (e *editor) nameLen() int { return len(e.prompt) }
@@ -69,7 +70,15 @@ func (e *editor) fullLine() bool {
 	return l != 0 && l%e.width == 0
 }
 
-func (e *editor) cursorInEmptyLine() bool { return (e.pos+e.nameLen())%e.width == 0 }
+// cursorInEmptyLine is z_shell_cursor_in_empty_line: without echo the
+// cursor never left the prompt (cmd_buff_pos * echo).
+func (e *editor) cursorInEmptyLine() bool {
+	pos := e.pos
+	if e.noEcho {
+		pos = 0
+	}
+	return (pos+e.nameLen())%e.width == 0
+}
 
 func (e *editor) condNextLine() {
 	if e.cursorInEmptyLine() || e.fullLine() {
@@ -193,6 +202,10 @@ func (e *editor) dataInsert(data []byte) {
 	}
 	after := len(e.buf) - e.pos
 	e.buf = append(e.buf[:e.pos], append(append([]byte{}, data...), e.buf[e.pos:]...)...)
+	if e.noEcho {
+		e.pos += len(data)
+		return
+	}
 	e.reprintFromCursor(after, false)
 }
 
@@ -200,6 +213,9 @@ func (e *editor) charInsert(c byte) {
 	if e.insert && len(e.buf) != e.pos {
 		e.buf[e.pos] = c
 		e.pos++
+		if e.noEcho {
+			return
+		}
 		e.t.raw(string(c))
 		if e.cursorInEmptyLine() {
 			e.t.raw("\n")
@@ -257,6 +273,9 @@ func (e *editor) printCmd() {
 // promptAndCmd is z_shell_print_prompt_and_cmd.
 func (e *editor) promptAndCmd() {
 	e.t.print(Info, e.prompt)
+	if e.noEcho {
+		return
+	}
 	e.printCmd()
 	e.cursorSync()
 }
@@ -336,17 +355,20 @@ func (e *editor) feed(p []byte) (int, string, bool) {
 			e.defaultKey(c)
 		case recvESC:
 			e.recv = recvDefault
-			switch c {
-			case '[':
+			switch {
+			case c == '[':
 				e.recv = recvESCSeq
-			case keyAltB:
+			case e.noEcho:
+			case c == keyAltB:
 				e.wordMove(-1)
-			case keyAltF:
+			case c == keyAltF:
 				e.wordMove(1)
 			}
 		case recvESCSeq:
 			e.recv = recvDefault
-			e.escSeq(c)
+			if !e.noEcho { // without echo the sequence's last byte is dropped
+				e.escSeq(c)
+			}
 		case recvTildeExp:
 			e.recv = recvDefault
 		}
@@ -360,18 +382,24 @@ func (e *editor) defaultKey(c byte) {
 		e.recv = recvESC
 	case 0:
 	case '\t':
-		e.histOff = true
-		e.tab()
+		if !e.noEcho {
+			e.histOff = true
+			e.tab()
+		}
 	case keyBS, keyDEL: // mode_delete is on by default: DEL erases left
-		e.histOff = true
-		e.backspace()
+		if !e.noEcho {
+			e.histOff = true
+			e.backspace()
+		}
 	default:
 		if isPrint(c) {
 			e.histOff = true
 			e.charInsert(c)
 			return
 		}
-		e.ctrlKey(c)
+		if !e.noEcho {
+			e.ctrlKey(c)
+		}
 	}
 }
 

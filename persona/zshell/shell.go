@@ -219,6 +219,7 @@ func (s *Shell) builtins() []*Command {
 			return 0
 		}},
 		{Name: "history", Help: "Command history.", Mandatory: 1, Run: s.cmdHistory},
+		s.shellCommands(),
 		{Name: "retval", Help: "Print return value of most recent command", Mandatory: 1,
 			Run: func(_ context.Context, o *Output, _ []string) int {
 				o.Print("%d\n", s.retval)
@@ -248,4 +249,44 @@ func (s *Shell) cmdHistory(_ context.Context, o *Output, _ []string) int {
 		o.Print("[%3d] %s\n", i, l)
 	}
 	return 0
+}
+
+// Messages of the `shell` command set [S subsys/shell/modules/shell_cmds.c;
+// I: the help texts].
+const (
+	shellMsgEchoStatus   = "Echo status: %s\n"
+	shellMsgUnknownParam = " unknown parameter: "
+)
+
+// shellCommands is the part of `shell` scripts use: colours and echo.
+func (s *Shell) shellCommands() *Command {
+	onOff := func(set func(bool), on bool) func(context.Context, *Output, []string) int {
+		return func(context.Context, *Output, []string) int {
+			set(on)
+			return 0
+		}
+	}
+	colors := func(on bool) { s.term.colors = on }
+	echo := func(on bool) { s.ed.noEcho = !on }
+	return &Command{Name: "shell", Help: "Useful, not Unix-like shell commands.", Sub: []*Command{
+		{Name: "colors", Help: "Toggle colored syntax.", Sub: []*Command{
+			{Name: "off", Help: "Disable colored syntax.", Mandatory: 1, Run: onOff(colors, false)},
+			{Name: "on", Help: "Enable colored syntax.", Mandatory: 1, Run: onOff(colors, true)},
+		}},
+		{Name: "echo", Help: "Toggle shell echo.", Mandatory: 1, Optional: 1, Run: func(_ context.Context, o *Output, args []string) int {
+			if len(args) == 2 {
+				o.Error("%s:%s%s\n", args[0], shellMsgUnknownParam, args[1])
+				return -EINVAL
+			}
+			status := "on"
+			if s.ed.noEcho {
+				status = "off"
+			}
+			o.Print(shellMsgEchoStatus, status)
+			return 0
+		}, Sub: []*Command{
+			{Name: "off", Help: "Disable shell echo. Editing keys and meta-keys are not handled", Mandatory: 1, Run: onOff(echo, false)},
+			{Name: "on", Help: "Enable shell echo.", Mandatory: 1, Run: onOff(echo, true)},
+		}},
+	}}
 }

@@ -178,3 +178,15 @@ func TestColoredPrompt(t *testing.T) {
 func itoa(n int) string { return strings.TrimSpace(strings.Repeat(" ", 0) + fmtInt(n)) }
 
 func fmtInt(n int) string { return sprintf("%d", n) }
+
+func TestShellEchoAndColors(t *testing.T) {
+	s, err := NewShell(Config{})
+	require.NoError(t, err)
+	assert.Contains(t, drive(t, s, "shell colors off\r"), prompt)
+	assert.Equal(t, "x\r\nx: command not found\r\n"+prompt, drive(t, s, "x\r"), "no colour codes")
+	drive(t, s, "shell echo off\r")
+	assert.Equal(t, "", drive(t, s, "shell e\x7f"), "keys are not echoed")
+	assert.Equal(t, "\r\nEcho status: off\r\n"+prompt, drive(t, s, "cho\r"), "DEL was ignored, the line ran")
+	drive(t, s, "shell echo on\r")
+	assert.Equal(t, "ab", drive(t, s, "ab"))
+}
