@@ -161,6 +161,7 @@ func (c *Catalog) Open(cfg Config) (_ *Board, err error) {
 		return nil, fmt.Errorf("board %s: %w", cfg.Name, err)
 	}
 	b.persona, b.knobs, b.fw = persona, cfg.Firmware, fw
+	b.wire(fw)
 
 	tail := cfg.Port.TranscriptTail
 	if tail == 0 {
@@ -232,6 +233,13 @@ func writeMarker(dir string, m marker) error {
 	return atomicfile.Write(filepath.Join(dir, markerFile), append(data, '\n'))
 }
 
+// wire hands a firmware what it may ask of its board.
+func (b *Board) wire(fw firmware.Firmware) {
+	if r, ok := fw.(firmware.Rebooter); ok {
+		r.SetReboot(b.Reboot)
+	}
+}
+
 // hardwareLine passes a line the hardware raised (a modem URC) to the
 // firmware, if it listens.
 func (b *Board) hardwareLine(line string) {
@@ -301,6 +309,7 @@ func (b *Board) flash(p *Persona, knobs firmware.Knobs) error {
 	if err != nil {
 		return fmt.Errorf("board %s: flash %s: %w", b.name, p.Name, err)
 	}
+	b.wire(fw)
 	b.engine.SetDialect(fw.Dialect())
 	b.mu.Lock()
 	b.persona, b.knobs, b.fw = p, knobs, fw

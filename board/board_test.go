@@ -26,8 +26,8 @@ func TestKindAndPersonaChoice(t *testing.T) {
 	}{
 		{"defaults", "", "", ""},
 		{"named", "nrf91", "at_client", ""},
-		{"unknown kind", "esp32", "", `unknown board kind "esp32" (valid: nrf91)`},
-		{"persona the kind cannot run", "nrf91", "zephyr_shell", `nrf91 cannot run persona "zephyr_shell" (valid: at_client, serial_modem)`},
+		{"unknown kind", "esp32", "", `unknown board kind "esp32" (valid: nrf91, nrf7002dk)`},
+		{"persona the kind cannot run", "nrf91", "zephyr_shell", `nrf91 cannot run persona "zephyr_shell" (valid: at_client, at_shell, serial_modem)`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -102,7 +102,7 @@ func TestFlashKeepsTheHardwareState(t *testing.T) {
 	m, err := readMarker(dir)
 	require.NoError(t, err)
 	assert.Equal(t, marker{"nrf91", "quiet"}, m, "the flashed persona is remembered")
-	assert.ErrorContains(t, b.Flash("nope", nil), "valid: at_client, quiet")
+	assert.ErrorContains(t, b.Flash("nope", nil), "valid: at_client, at_shell, quiet")
 }
 
 func TestRebootRestoresPowerOn(t *testing.T) {

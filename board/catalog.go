@@ -134,6 +134,7 @@ func NewCatalog() *Catalog {
 	for _, p := range nrf91Personas() {
 		c.AddPersona(p)
 	}
+	c.addNRF7002DK()
 	return c
 }
 

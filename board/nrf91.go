@@ -22,6 +22,7 @@ import (
 	"github.com/modemsim/modemsim/nrf91modem"
 	"github.com/modemsim/modemsim/persona/atclient"
 	"github.com/modemsim/modemsim/persona/serialmodem"
+	"github.com/modemsim/modemsim/persona/zshell"
 )
 
 // KindNRF91 is the nRF91 SiP (nRF9160/9151/9161 DK).
@@ -99,6 +100,13 @@ func nrf91Personas() []*Persona {
 				return nil, fmt.Errorf("at_client: %w", err)
 			}
 			return atclient.New(hw.(*NRF91).modem, cfg)
+		},
+	}, {
+		Name:        zshell.ATShellName,
+		Kind:        KindNRF91,
+		Description: "an NCS application with the Zephyr shell and the at shell: `at <AT command>`",
+		Flash: func(hw Hardware, k firmware.Knobs) (firmware.Firmware, error) {
+			return flashZephyrShell(k, zshell.Hardware{Modem: hw.(*NRF91).modem})
 		},
 	}, serialModemPersona()}
 }

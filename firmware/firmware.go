@@ -79,3 +79,12 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 
 // MarshalJSON implements json.Marshaler.
 func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
+
+// Rebooter is a firmware that can reboot its own board (Zephyr's
+// `kernel reboot cold`); the board hands it the reboot after flashing. The
+// call comes from the firmware's command handler, and the board's reboot
+// replaces the running firmware, so the firmware must not hold its own
+// locks while calling it.
+type Rebooter interface {
+	SetReboot(reboot func() error)
+}

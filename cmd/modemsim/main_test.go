@@ -375,8 +375,8 @@ func TestRunRefusesUnknownKindAndPersona(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--kind", "esp32"}, `modemsim run: unknown board kind "esp32" (valid: nrf91)`},
-		{[]string{"--persona", "zephyr_shell"}, `modemsim run: nrf91 cannot run persona "zephyr_shell" (valid: at_client)`},
+		{[]string{"--kind", "esp32"}, `modemsim run: unknown board kind "esp32" (valid: nrf91, nrf7002dk)`},
+		{[]string{"--persona", "zephyr_shell"}, `modemsim run: nrf91 cannot run persona "zephyr_shell" (valid: at_client, at_shell, serial_modem)`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.want, func(t *testing.T) {

@@ -1,0 +1,182 @@
+package features
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cucumber/godog"
+
+	"github.com/modemsim/modemsim/board"
+	"github.com/modemsim/modemsim/firmware"
+	"github.com/modemsim/modemsim/hosttool"
+	"github.com/modemsim/modemsim/mqttcerts"
+	"github.com/modemsim/modemsim/netstack"
+)
+
+// zshellWorld is a scenario's nRF7002 DK shell session.
+type zshellWorld struct {
+	out  string   // what the board printed for the last line typed, ANSI stripped
+	logs []string // the sample's log lines
+}
+
+var zshellTypes = map[string]int{"CA": 0, "SERV": 1, "PK": 2}
+
+func (w *world) registerZShell(sc *godog.ScenarioContext) {
+	z := &zshellWorld{}
+	sc.Step(`^an nRF7002 DK running the Zephyr shell(?: with a (\d+)-byte credential buffer)?$`, func(size string) error {
+		knobs := firmware.Knobs{}
+		if size != "" {
+			n, _ := strconv.Atoi(size)
+			knobs["cred_buf_size"] = n
+		}
+		return w.startNRF7002DK(knobs)
+	})
+	sc.Step(`^the user types "([^"]*)"$`, func(line string) error { return z.types(w, line) })
+	sc.Step(`^the board prints "([^"]*)"$`, func(want string) error { return z.prints(want) })
+	sc.Step(`^the board prints:$`, func(doc *godog.DocString) error {
+		for _, l := range strings.Split(doc.Content, "\n") {
+			if err := z.prints(l); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	sc.Step(`^the user provisions "([^"]*)" to sec tag (\d+) as (CA|SERV|PK) with nrfcredstore's TLS shell interface$`,
+		func(file string, tag uint64, typ string) error {
+			text, err := featureFile(file)
+			if err != nil {
+				return err
+			}
+			return (&hosttool.TLSCredShell{S: w.serial}).Write(tag, zshellTypes[typ], strings.TrimRight(text, "\n"))
+		})
+	sc.Step(`^nrfcredstore's TLS shell interface finds "([^"]*)" at sec tag (\d+) as (CA|SERV|PK) with the digest it expects$`,
+		func(file string, tag uint64, typ string) error {
+			text, err := featureFile(file)
+			if err != nil {
+				return err
+			}
+			got, err := (&hosttool.TLSCredShell{S: w.serial}).Digest(tag, zshellTypes[typ])
+			if err != nil {
+				return err
+			}
+			if want := hosttool.ExpectedTLSDigest(strings.TrimRight(text, "\n")); got != want {
+				return fmt.Errorf("digest %s, nrfcredstore expects %s", got, want)
+			}
+			return nil
+		})
+	sc.Step(`^the sample is built with the forum's mqtt-certs.h and "([^"]*)" as ca-cert.pem$`, func(caFile string) error {
+		return z.buildWithHeader(w, caFile)
+	})
+	sc.Step(`^the sample connects with CONFIG_MQTT_HELPER_SEC_TAG=(\d+)$`, func(tag uint32) error {
+		n := w.board.Hardware().(*board.NRF7002DK)
+		errno, line := mqttcerts.CheckSecTag(n.Store(), netstack.ZephyrSlotTypes(), tag)
+		if line != "" {
+			z.logs = append(z.logs, "<err> net_sock_tls: "+line)
+		}
+		if errno != 0 {
+			z.logs = append(z.logs, fmt.Sprintf("<err> mqtt_helper: mqtt_connect, error: %d", errno))
+		}
+		return nil
+	})
+	sc.Step(`^the sample logs "([^"]*)"$`, func(want string) error {
+		for _, l := range z.logs {
+			if strings.Contains(l, want) {
+				return nil
+			}
+		}
+		return fmt.Errorf("no log line %q in %q", want, z.logs)
+	})
+	sc.Step(`^the sample logs no error$`, func() error {
+		if len(z.logs) != 0 {
+			return fmt.Errorf("logged %q", z.logs)
+		}
+		return nil
+	})
+}
+
+func (w *world) startNRF7002DK(knobs firmware.Knobs) error {
+	b, err := board.NewCatalog().Open(board.Config{Dir: filepath.Join(w.dir, "nrf7002dk"), Kind: board.KindNRF7002DK, Firmware: knobs})
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	w.board, w.cancel, w.done = b, cancel, make(chan error, 1)
+	go func() { w.done <- b.Run(ctx) }()
+	return w.hostOpens()
+}
+
+// featureFile reads a certificate from features/testdata or the netstack's
+// copies of the public roots.
+func featureFile(name string) (string, error) {
+	for _, dir := range []string{"testdata", "../netstack/testdata"} {
+		if b, err := os.ReadFile(filepath.Join(dir, name)); err == nil {
+			return string(b), nil
+		}
+	}
+	return "", fmt.Errorf("no test file %s", name)
+}
+
+// types sends a line and collects what the board prints until the prompt
+// is back.
+func (z *zshellWorld) types(w *world, line string) error {
+	if err := w.serial.Write([]byte(line + "\r")); err != nil {
+		return err
+	}
+	var got []byte
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		got = append(got, w.serial.ReadFor(20*time.Millisecond)...)
+		s := stripANSI(string(got))
+		if strings.HasSuffix(s, "uart:~$ ") && strings.Contains(s, "\r\n") {
+			z.out = s
+			return nil
+		}
+	}
+	return fmt.Errorf("no prompt after %q; got %q", line, got)
+}
+
+func (z *zshellWorld) prints(want string) error {
+	if want == "" {
+		return nil
+	}
+	if !strings.Contains(z.out, want+"\r\n") {
+		return fmt.Errorf("the board printed %q, not the line %q", z.out, want)
+	}
+	return nil
+}
+
+func (z *zshellWorld) buildWithHeader(w *world, caFile string) error {
+	dir := "../mqttcerts/testdata"
+	hdr, err := os.ReadFile(filepath.Join(dir, "mqtt-certs.h"))
+	if err != nil {
+		return err
+	}
+	ca, err := os.ReadFile(filepath.Join(dir, caFile))
+	if err != nil {
+		return err
+	}
+	arrays, err := mqttcerts.Parse("mqtt-certs.h", mqttcerts.Source{
+		Files:  map[string][]byte{"mqtt-certs.h": hdr, "ca-cert.pem": ca},
+		Config: map[string]int64{mqttcerts.ConfigSecondaryTag: -1},
+	})
+	if err != nil {
+		return err
+	}
+	n := w.board.Hardware().(*board.NRF7002DK)
+	if ret := mqttcerts.Provision(n.Store(), netstack.ZephyrSlotTypes(), arrays, 10, -1, func(l, m, s string) {
+		z.logs = append(z.logs, "<"+l+"> "+m+": "+s)
+	}); ret != 0 {
+		z.logs = append(z.logs, fmt.Sprintf("<err> mqtt_helper: Could not provision certificates, error: %d", ret))
+	}
+	return nil
+}
+
+var ansiSeq = regexp.MustCompile(`\x1b(\[[0-?]*[ -/]*[@-~]|[78])`)
+
+func stripANSI(s string) string { return ansiSeq.ReplaceAllString(s, "") }
