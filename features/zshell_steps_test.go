@@ -38,8 +38,8 @@ func (w *world) registerZShell(sc *godog.ScenarioContext) {
 		return w.startNRF7002DK(knobs)
 	})
 	sc.Step(`^the user types "([^"]*)"$`, func(line string) error { return z.types(w, line) })
-	sc.Step(`^the board prints "([^"]*)"$`, func(want string) error { return z.prints(want) })
-	sc.Step(`^the board prints:$`, func(doc *godog.DocString) error {
+	sc.Step(`^the shell prints "([^"]*)"$`, func(want string) error { return z.prints(want) })
+	sc.Step(`^the shell prints:$`, func(doc *godog.DocString) error {
 		for _, l := range strings.Split(doc.Content, "\n") {
 			if err := z.prints(l); err != nil {
 				return err

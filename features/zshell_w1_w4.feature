@@ -10,9 +10,9 @@ Feature: W1–W4 on the nRF7002 DK, the credential side: the Zephyr TLS credenti
     Given an nRF7002 DK running the Zephyr shell with a 4096-byte credential buffer
     When the user provisions "DigiCert_Global_Root_G2.pem" to sec tag 11 as CA with nrfcredstore's TLS shell interface
     And the user types "cred list 10"
-    Then the board prints "0 credentials found."
+    Then the shell prints "0 credentials found."
     When the user types "cred list"
-    Then the board prints:
+    Then the shell prints:
       """
       11,CA,lbKhd+LYbq1HrIngYNmRaf7+cHCGpMyFGuuBMjneeik=,0
       1 credentials found.
@@ -33,14 +33,14 @@ Feature: W1–W4 on the nRF7002 DK, the credential side: the Zephyr TLS credenti
     And the sample connects with CONFIG_MQTT_HELPER_SEC_TAG=10
     Then the sample logs no error
     When the user types "cred list 10 CA"
-    Then the board prints "1 credentials found."
+    Then the shell prints "1 credentials found."
 
   Scenario: W3 the CA certificate provisioned as the device certificate shows in cred list
     Given an nRF7002 DK running the Zephyr shell with a 4096-byte credential buffer
     When the user provisions "DigiCert_Global_Root_G2.pem" to sec tag 10 as CA with nrfcredstore's TLS shell interface
     And the user provisions "DigiCert_Global_Root_G2.pem" to sec tag 10 as SERV with nrfcredstore's TLS shell interface
     And the user types "cred list 10"
-    Then the board prints:
+    Then the shell prints:
       """
       10,CA,lbKhd+LYbq1HrIngYNmRaf7+cHCGpMyFGuuBMjneeik=,0
       10,SERV,lbKhd+LYbq1HrIngYNmRaf7+cHCGpMyFGuuBMjneeik=,0
@@ -52,14 +52,14 @@ Feature: W1–W4 on the nRF7002 DK, the credential side: the Zephyr TLS credenti
     When the user provisions "Baltimore_CyberTrust_Root.pem" to sec tag 10 as CA with nrfcredstore's TLS shell interface
     Then nrfcredstore's TLS shell interface finds "Baltimore_CyberTrust_Root.pem" at sec tag 10 as CA with the digest it expects
     When the user types "cred add 10 CA DEFAULT bint QUJD"
-    Then the board prints:
+    Then the shell prints:
       """
       Stored 4 bytes.
       TLS credential with sectag 10 and type CA_CERT already exists.
       Credential buffer cleared.
       """
     When the user types "cred del 10 CA"
-    Then the board prints "Deleted TLS credential with sectag 10 and type CA_CERT."
+    Then the shell prints "Deleted TLS credential with sectag 10 and type CA_CERT."
     When the user provisions "DigiCert_Global_Root_G2.pem" to sec tag 10 as CA with nrfcredstore's TLS shell interface
     Then nrfcredstore's TLS shell interface finds "DigiCert_Global_Root_G2.pem" at sec tag 10 as CA with the digest it expects
 
@@ -67,6 +67,6 @@ Feature: W1–W4 on the nRF7002 DK, the credential side: the Zephyr TLS credenti
     Given an nRF7002 DK running the Zephyr shell with a 4096-byte credential buffer
     When the user provisions "AmazonRootCA1.pem" to sec tag 42 as CA with nrfcredstore's TLS shell interface
     And the user types "kernel reboot cold"
-    Then the board prints "*** Booting nRF Connect SDK v2.5.0 ***"
+    Then the shell prints "*** Booting nRF Connect SDK v2.5.0 ***"
     When the user types "cred list 42"
-    Then the board prints "1 credentials found."
+    Then the shell prints "1 credentials found."
