@@ -410,7 +410,7 @@ func (s *hubSession) desired(payload []byte) {
 	}
 	s.mu.Unlock()
 	if busy {
-		o.log(Msg{ModSample, LevelWrn, "", "Recv buffer is busy, data was not copied"})
+		o.log(mRecvBusy)
 		return
 	}
 	if len(payload) > recvBufSize-1 {

@@ -56,6 +56,7 @@ var (
 	mParseProps       = Msg{ModSample, LevelErr, "", "Could not parse properties object"}
 	mNoInterval       = Msg{ModSample, LevelInf, "", "No 'telemetryInterval' object in the device twin"}
 	mBadInterval      = Msg{ModSample, LevelWrn, "", "Invalid telemetry interval format received"}
+	mRecvBusy         = Msg{ModSample, LevelWrn, "", "Recv buffer is busy, data was not copied"}
 	mTooBig           = Msg{ModSample, LevelErr, "", "Incoming data too big for buffer"}
 	mReportFailed     = Msg{ModSample, LevelErr, "", "Failed to send twin report"}
 	mIntervalApplied  = Msg{ModSample, LevelInf, "", "New telemetry interval has been applied: %d"}
