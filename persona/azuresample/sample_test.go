@@ -3,20 +3,25 @@ package azuresample_test
 import (
 	"context"
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/modemsim/modemsim/atparser"
 	"github.com/modemsim/modemsim/dps"
 	"github.com/modemsim/modemsim/hub"
 	"github.com/modemsim/modemsim/kconfig"
+	"github.com/modemsim/modemsim/modemkey"
+	"github.com/modemsim/modemsim/nrf91modem"
 	"github.com/modemsim/modemsim/persona/azuresample"
 	"github.com/modemsim/modemsim/pki"
 )
@@ -382,4 +387,74 @@ func TestLogLevels(t *testing.T) {
 	for _, l := range con.text() {
 		assert.False(t, strings.HasPrefix(l, "<dbg> mqtt_helper"), "mqtt_helper stays at info: %s", l)
 	}
+}
+
+// D4: ten boards, each with a key made by the modem (%KEYGEN, the key never
+// leaves it), the CSR signed by the group CA, the certificate and the root
+// written back with %CMNG, then the sample on the real modem model: all
+// assigned and connected.
+func TestD4MassProductionWithKeygen(t *testing.T) {
+	ev := startHub(t, afterBoth)
+	groupCA := newCA(t, ev, "production CA")
+	verifiedGroup(t, ev, groupCA)
+	const boards = 10
+	cons := make([]*fakeConsole, boards)
+	for i := range boards {
+		id := fmt.Sprintf("board-%02d", i)
+		d := newDevice(t, ev)
+		var fw *azuresample.Firmware
+		var mu sync.Mutex
+		ident, err := nrf91modem.NewIdentity(rand.Reader, "nRF9160")
+		require.NoError(t, err)
+		idKey, err := modemkey.NewIdentity(rand.Reader)
+		require.NoError(t, err)
+		modem, err := nrf91modem.New(nrf91modem.Config{Identity: ident, IdentityKey: idKey, Store: d.store,
+			Options: nrf91modem.Options{StandardCSR: true, RegistrationDelay: 50 * time.Millisecond},
+			Notify: func(urc string) {
+				mu.Lock()
+				f := fw
+				mu.Unlock()
+				if f != nil {
+					f.ModemURC(urc)
+				}
+			}})
+		require.NoError(t, err)
+		at := func(line string) atparser.Response {
+			cmd, err := atparser.Parse([]byte(line))
+			require.NoError(t, err)
+			return modem.Handle(t.Context(), cmd)
+		}
+		r := at(`AT%KEYGEN=56,2,0,"CN=` + id + `"`)
+		require.Equal(t, atparser.FinalOK, r.Final, r)
+		msg, err := modemkey.ParseKeygenResponse(strings.TrimSuffix(strings.TrimPrefix(r.Lines[0], `%KEYGEN: "`), `"`))
+		require.NoError(t, err)
+		csr, err := x509.ParseCertificateRequest(msg.Body)
+		require.NoError(t, err)
+		cert, err := pki.SignCSR(csr, groupCA, ev.now.Add(-time.Hour), ev.now.Add(365*24*time.Hour))
+		require.NoError(t, err)
+		require.Equal(t, atparser.FinalOK, at(`AT%CMNG=0,56,1,"`+string(pki.EncodeCertsPEM(cert))+`"`).Final)
+		require.Equal(t, atparser.FinalOK, at(`AT%CMNG=0,56,0,"`+string(realRoot(t, digicert))+`"`).Final)
+
+		c, err := kconfig.Parse("prj.conf", []byte(confDPS(id, ev.e.DPS().IDScope(), 56)))
+		require.NoError(t, err)
+		cfg, err := azuresample.FromKconfig(c)
+		require.NoError(t, err)
+		f, err := azuresample.New(cfg, fast, azuresample.Deps{Modem: modem, Net: d.stack, StateDir: d.state})
+		require.NoError(t, err)
+		mu.Lock()
+		fw = f
+		mu.Unlock()
+		cons[i] = &fakeConsole{}
+		require.NoError(t, f.Boot(cons[i]))
+		t.Cleanup(func() { _ = f.Close() })
+	}
+	for i, con := range cons {
+		id := fmt.Sprintf("board-%02d", i)
+		waitLines(t, con,
+			"<inf> azure_iot_hub_sample: DPS registration status: AZURE_IOT_HUB_DPS_REG_STATUS_ASSIGNED",
+			fmt.Sprintf(`<inf> azure_iot_hub_sample: Device ID "%s" assigned to IoT hub with hostname "%s"`, id, testHost),
+			"<inf> azure_iot_hub_sample: AZURE_IOT_HUB_EVT_CONNECTED")
+		assert.True(t, ev.e.Connected(id), id)
+	}
+	assert.Empty(t, ev.reasons.dpsChecks())
 }
