@@ -18,6 +18,7 @@ import (
 
 	"github.com/modemsim/modemsim/atparser"
 	"github.com/modemsim/modemsim/dps"
+	"github.com/modemsim/modemsim/firmware"
 	"github.com/modemsim/modemsim/hub"
 	"github.com/modemsim/modemsim/kconfig"
 	"github.com/modemsim/modemsim/modemkey"
@@ -457,4 +458,74 @@ func TestD4MassProductionWithKeygen(t *testing.T) {
 		assert.True(t, ev.e.Connected(id), id)
 	}
 	assert.Empty(t, ev.reasons.dpsChecks())
+}
+
+// The hub closes the connection (device disabled): the poll loop's lines,
+// and the sample does not reconnect; its next event fails. Losing LTE
+// disconnects gracefully.
+func TestConnectionLost(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		cause func(t *testing.T, ev *env, fw *azuresample.Firmware)
+		want  []string
+	}{
+		{name: "device disabled",
+			cause: func(t *testing.T, ev *env, _ *azuresample.Firmware) {
+				_, err := ev.e.SetDeviceEnabled("lostdevice", false)
+				require.NoError(t, err)
+			},
+			want: []string{
+				"<wrn> azure_iot_hub: DISCONNECT, result: -128",
+				"<inf> azure_iot_hub_sample: AZURE_IOT_HUB_EVT_DISCONNECTED",
+				"<err> mqtt_helper: Cloud MQTT input error: -128",
+				"<wrn> azure_iot_hub: Azure IoT Hub is not connected",
+				"<err> azure_iot_hub_sample: Failed to send event",
+				"<inf> azure_iot_hub_sample: Next event will be sent in 1 seconds",
+			}},
+		{name: "lte lost",
+			cause: func(t *testing.T, _ *env, fw *azuresample.Firmware) {
+				fw.ModemURC(`+CEREG: 2,"81A3","03238D0A",7`)
+			},
+			want: []string{
+				"<inf> azure_iot_hub_sample: Network connectivity lost, no IP address assigned",
+				"<wrn> azure_iot_hub: DISCONNECT, result: 0",
+				"<inf> azure_iot_hub_sample: AZURE_IOT_HUB_EVT_DISCONNECTED",
+				"<wrn> azure_iot_hub: Azure IoT Hub is not connected",
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ev := startHub(t, afterBoth)
+			ca := newCA(t, ev, "lost CA")
+			_, err := ev.e.AddCA("lost-ca", ca.CertPEM(), true)
+			require.NoError(t, err)
+			_, err = ev.e.CreateDevice(hub.DeviceSpec{ID: "lostdevice", Auth: hub.AuthCA})
+			require.NoError(t, err)
+			d := newDevice(t, ev)
+			d.provision(t, 10, newLeaf(t, ev, "lostdevice", ca), ca, realRoot(t, digicert))
+			fw, con := d.boot(t, confHub("lostdevice", 10), azuresample.Settings{EventInterval: &firmware.Duration{Duration: time.Second}})
+			waitLines(t, con, "<inf> azure_iot_hub_sample: AZURE_IOT_HUB_EVT_READY", "<inf> azure_iot_hub_sample: Event was successfully sent")
+			tc.cause(t, ev, fw)
+			waitLines(t, con, tc.want...)
+			assert.Equal(t, 1, strings.Count(strings.Join(con.text(), "\n"), "AZURE_IOT_HUB_EVT_CONNECTING"), "the sample never reconnects")
+		})
+	}
+}
+
+// Without the AT host the console reads nothing; with it, AT commands
+// reach the modem.
+func TestConsoleDialect(t *testing.T) {
+	ev := startHub(t, afterBoth)
+	d := newDevice(t, ev)
+	fw, _ := d.boot(t, strings.ReplaceAll(confHub("quiet", 10), "CONFIG_AT_HOST_LIBRARY=y", "CONFIG_AT_HOST_LIBRARY=n"), fast)
+	disc := fw.Dialect().Discipline
+	n, echo, _, ok := disc.Scan([]byte("AT+CGSN\r\n"))
+	assert.Equal(t, 9, n)
+	assert.Nil(t, echo)
+	assert.False(t, ok)
+	assert.Equal(t, "x\r\n", string(disc.AppendURC(nil, "x")))
+
+	fw2, _ := newDevice(t, ev).boot(t, confHub("athost", 10), fast)
+	_, _, fr, ok := fw2.Dialect().Discipline.Scan([]byte("AT+CFUN?\r"))
+	require.True(t, ok)
+	assert.Equal(t, "AT+CFUN?", string(fr.Line))
 }
