@@ -3,6 +3,7 @@ package azuresample_test
 import (
 	"context"
 	"crypto/rand"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -263,3 +264,27 @@ func confDPS(devID, scope string, tags ...int) string {
 }
 
 var fast = azuresample.Settings{EventInterval: nil}
+
+// updateExamples rewrites the example transcripts in examples/ from a run:
+// go test ./persona/azuresample -run 'TestD1|TestD2' -update-examples
+var updateExamples = flag.Bool("update-examples", false, "write examples/*.log from the D1 and D2 runs")
+
+// transcript is what a terminal on the console showed, timestamps included.
+func (c *fakeConsole) transcript() []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b := append([]byte(nil), c.raw...)
+	for _, l := range c.lines {
+		b = append(append(b, l...), '\r', '\n')
+	}
+	return b
+}
+
+func writeExample(t *testing.T, name string, con *fakeConsole) {
+	t.Helper()
+	if !*updateExamples {
+		return
+	}
+	require.NoError(t, os.MkdirAll("examples", 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join("examples", name), con.transcript(), 0o644))
+}

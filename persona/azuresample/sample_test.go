@@ -262,6 +262,9 @@ func TestD1RejectedByDPS(t *testing.T) {
 			require.Eventually(t, func() bool { return len(ev.reasons.dpsChecks()) >= len(tc.wantDPS) }, 10*time.Second, 10*time.Millisecond)
 			assert.Equal(t, tc.wantDPS, ev.reasons.dpsChecks())
 			assert.NotContains(t, strings.Join(con.text(), "\n"), "Azure IoT Hub library initialized")
+			if tc.wantDPS != nil && tc.wantDPS[0] == dps.CheckX509CANotVerified {
+				writeExample(t, "d1-ca-not-verified.log", con)
+			}
 		})
 	}
 }
@@ -300,6 +303,7 @@ func TestD2AssignedThenTwinMethodsC2D(t *testing.T) {
 		fmt.Sprintf(`<inf> azure_iot_hub_sample: Device ID "%s" assigned to IoT hub with hostname "%s"`, uuid, testHost),
 		"<inf> azure_iot_hub_sample: AZURE_IOT_HUB_EVT_CONNECTED",
 		"<inf> azure_iot_hub_sample: AZURE_IOT_HUB_EVT_READY")
+	writeExample(t, "d2-assigned.log", con)
 	b, err := os.ReadFile(filepath.Join(d.state, azuresample.AssignmentFile))
 	require.NoError(t, err)
 	var a azuresample.Assignment
@@ -346,6 +350,7 @@ func TestD2AssignedThenTwinMethodsC2D(t *testing.T) {
 	waitLines(t, con,
 		"<inf> azure_iot_hub_sample: AZURE_IOT_HUB_EVT_DATA_RECEIVED",
 		"<inf> azure_iot_hub_sample: Received payload: hello device")
+	writeExample(t, "d2-reboot-assigned.log", con)
 }
 
 func mustJSON(t *testing.T, v any) []byte {
