@@ -287,3 +287,27 @@ func LoadFragments(board bool, paths ...string) (*kconfig.Config, error) {
 	}
 	return c, nil
 }
+
+// Options are the persona's knobs as a board or fleet file gives them:
+// the Kconfig fragments and the settings.
+type Options struct {
+	// PrjConf is prj.conf then overlays, later ones winning; none builds
+	// the sample's own prj.conf.
+	PrjConf []string `json:"prj_conf,omitempty"`
+	// NoBoardFragment leaves out boards/nrf9160dk_nrf9160_ns.conf.
+	NoBoardFragment bool `json:"no_board_fragment,omitempty"`
+	Settings
+}
+
+// Flash builds the configuration from o's fragments and flashes the sample.
+func Flash(o Options, deps Deps) (*Firmware, error) {
+	c, err := LoadFragments(!o.NoBoardFragment, o.PrjConf...)
+	if err != nil {
+		return nil, fmt.Errorf("azure_iot_hub: %w", err)
+	}
+	cfg, err := FromKconfig(c)
+	if err != nil {
+		return nil, err
+	}
+	return New(cfg, o.Settings, deps)
+}

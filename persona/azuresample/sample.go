@@ -130,6 +130,10 @@ func New(cfg Config, set Settings, deps Deps) (*Firmware, error) {
 		f.pubWait = set.PublishTimeout.Duration
 	}
 	f.out = &console{now: deps.Clock, levels: cfg.Levels}
+	if len(cfg.Ignored) > 0 {
+		// Listed once, when flashed: the options the simulation has no model of.
+		deps.Logger.Info("azure_iot_hub: options ignored (not simulated)", "options", strings.Join(cfg.Ignored, " "))
+	}
 	if cfg.ATHost {
 		// CONFIG_AT_HOST_LIBRARY: the console forwards AT commands to the
 		// modem and its URCs to the console, which is why the forum logs
@@ -179,9 +183,6 @@ func (f *Firmware) Boot(con firmware.Console) error {
 		cancel()
 		close(f.done)
 		return fmt.Errorf("azure_iot_hub: banner: %w", err)
-	}
-	for _, n := range f.cfg.Ignored {
-		f.deps.Logger.Info("azure_iot_hub: option not simulated, ignored", "option", n)
 	}
 	go func() {
 		defer close(f.done)

@@ -534,3 +534,20 @@ func TestConsoleDialect(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, "AT+CFUN?", string(fr.Line))
 }
+
+func TestFlashFromKnobs(t *testing.T) {
+	dir := t.TempDir()
+	prj := filepath.Join(dir, "prj.conf")
+	require.NoError(t, os.WriteFile(prj, []byte("CONFIG_AZURE_IOT_HUB=y\nCONFIG_MQTT_HELPER_SEC_TAG=10\nCONFIG_NEWLIB_LIBC=y\n"), 0o600))
+	var o azuresample.Options
+	require.NoError(t, firmware.Knobs{"prj_conf": []any{prj}, "ncs_version": "v2.6.0", "event_interval": "5s"}.Decode(&o))
+	ev := startHub(t, afterBoth)
+	fw, err := azuresample.Flash(o, azuresample.Deps{Modem: &fakeModem{}, Net: newDevice(t, ev).stack})
+	require.NoError(t, err)
+	assert.Equal(t, "*** Booting nRF Connect SDK v2.6.0 ***\r\n", string(fw.Banner()))
+	assert.True(t, fw.Config().ATHost, "board fragment")
+	assert.Equal(t, []string{"CONFIG_NEWLIB_LIBC"}, fw.Config().Ignored)
+	require.Error(t, firmware.Knobs{"prj_confs": []any{prj}}.Decode(&o))
+	_, err = azuresample.Flash(azuresample.Options{PrjConf: []string{filepath.Join(dir, "missing.conf")}}, azuresample.Deps{Modem: &fakeModem{}, Net: newDevice(t, ev).stack})
+	require.Error(t, err)
+}
