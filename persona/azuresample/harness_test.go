@@ -152,13 +152,13 @@ type device struct {
 	state string
 }
 
-func newDevice(t *testing.T, ev *env) *device {
+func newDevice(t *testing.T, ev *env, opts ...netstack.Option) *device {
 	t.Helper()
 	st, err := credstore.Open(t.TempDir(), credstore.WithSecretTypes(2))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = st.Close() })
 	ep := netstack.Endpoint{MQTT: ev.e.MQTTAddr(), WebSocket: ev.e.WebSocketAddr()}
-	return &device{store: st, stack: netstack.NewEmulated(ep, ev.e.PKI(), st, netstack.WithClock(fixed(ev.now))), state: t.TempDir()}
+	return &device{store: st, stack: netstack.NewEmulated(ep, ev.e.PKI(), st, append([]netstack.Option{netstack.WithClock(fixed(ev.now))}, opts...)...), state: t.TempDir()}
 }
 
 func (d *device) put(t *testing.T, tag uint32, typ int, content []byte) {

@@ -4,6 +4,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -123,4 +124,18 @@ func FuzzHubTopics(f *testing.F) {
 		_, _, _, _ = parseTwinTopic(topic)
 		_ = isC2DTopic(topic)
 	})
+}
+
+func BenchmarkFormatLine(b *testing.B) {
+	m := Msg{Mod: ModSample, Level: LevelInf, Format: "Sending event:%s"}
+	for b.Loop() {
+		_ = FormatLine(7394226*time.Microsecond, m, `Sending event:{"temperature":25.4,"timestamp":7394}`)
+	}
+}
+
+func BenchmarkEventInterval(b *testing.B) {
+	doc := []byte(`{"desired":{"telemetryInterval":60,"$version":2},"reported":{"telemetryInterval":20,"$version":5}}`)
+	for b.Loop() {
+		_, _ = EventInterval(doc)
+	}
 }

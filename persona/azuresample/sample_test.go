@@ -22,6 +22,7 @@ import (
 	"github.com/modemsim/modemsim/hub"
 	"github.com/modemsim/modemsim/kconfig"
 	"github.com/modemsim/modemsim/modemkey"
+	"github.com/modemsim/modemsim/netstack"
 	"github.com/modemsim/modemsim/nrf91modem"
 	"github.com/modemsim/modemsim/persona/azuresample"
 	"github.com/modemsim/modemsim/pki"
@@ -550,4 +551,35 @@ func TestFlashFromKnobs(t *testing.T) {
 	require.Error(t, firmware.Knobs{"prj_confs": []any{prj}}.Decode(&o))
 	_, err = azuresample.Flash(azuresample.Options{PrjConf: []string{filepath.Join(dir, "missing.conf")}}, azuresample.Deps{Modem: &fakeModem{}, Net: newDevice(t, ev).stack})
 	require.Error(t, err)
+}
+
+// CONFIG_MQTT_LIB_WEBSOCKET with port 443: with the forum thread's
+// mqtt_helper patch the sample connects over WSS; stock mqtt_helper speaks
+// MQTT/TLS to the WebSocket port and fails.
+func TestWebSocket(t *testing.T) {
+	ev := startHub(t, afterBoth)
+	ca := newCA(t, ev, "ws CA")
+	_, err := ev.e.AddCA("ws-ca", ca.CertPEM(), true)
+	require.NoError(t, err)
+	_, err = ev.e.CreateDevice(hub.DeviceSpec{ID: "wsdevice", Auth: hub.AuthCA})
+	require.NoError(t, err)
+	// A short connect timeout: the stock case waits for a CONNACK that never comes.
+	d := newDevice(t, ev, netstack.WithConnectTimeout(2*time.Second))
+	d.provision(t, 10, newLeaf(t, ev, "wsdevice", ca), ca, realRoot(t, digicert))
+	conf := confHub("wsdevice", 10) + "CONFIG_MQTT_LIB_WEBSOCKET=y\nCONFIG_MQTT_HELPER_PORT=443\n"
+
+	fw, con := d.boot(t, conf, azuresample.Settings{WebSocketPatch: true})
+	waitLines(t, con, "<inf> azure_iot_hub_sample: AZURE_IOT_HUB_EVT_READY")
+	require.NoError(t, fw.Close())
+
+	_, con = d.boot(t, conf, fast)
+	waitLines(t, con, "<inf> azure_iot_hub_sample: AZURE_IOT_HUB_EVT_CONNECTING")
+	require.Eventually(t, func() bool {
+		for _, l := range con.text() {
+			if strings.HasPrefix(l, "<err> azure_iot_hub_sample: azure_iot_hub_connect failed: ") {
+				return true
+			}
+		}
+		return false
+	}, 30*time.Second, 20*time.Millisecond, "stock mqtt_helper: %s", strings.Join(con.text(), "\n"))
 }
