@@ -106,6 +106,9 @@ func (f *Firmware) dpsRun(ctx context.Context) (host, dev string, code int, afte
 		case <-dctx.Done():
 		}
 	}, nil)
+	if ctx.Err() != nil {
+		return "", "", errEFAULT, nil
+	}
 	if out.ret != 0 {
 		o.log(mDPSHelperErr, out.ret)
 		o.log(mDPSStartFailed, out.ret)
@@ -190,7 +193,7 @@ func (f *Firmware) dpsRun(ctx context.Context) (host, dev string, code int, afte
 			}
 			a := Assignment{HostName: r.AssignedHub, DeviceID: r.DeviceID}
 			if err := f.saveAssignment(a); err != nil {
-				o.log(mDPSSaveFailed, -5)
+				o.log(mDPSSaveFailed, errEIO)
 				f.deps.Logger.Warn("azure_iot_hub: save DPS assignment", "error", err)
 			}
 			o.log(mDPSStatus, regAssigned)
@@ -231,7 +234,7 @@ func (f *Firmware) errno(err error) int {
 	if n := errmap.For(errmap.NRF91Modem, err).Errno; n != 0 {
 		return n
 	}
-	return -5 // -EIO [I]
+	return errEIO
 }
 
 func (f *Firmware) dpsPublish(ctx context.Context, c *netstack.MQTTClient, topic string) error {

@@ -48,6 +48,9 @@ func (f *Firmware) dial(ctx context.Context, host, clientID, user string,
 		return c, connectOutcome{}
 	}
 	f.deps.Logger.Info("azure_iot_hub: connect failed", "host", target, "error", err)
+	if ctx.Err() != nil {
+		return nil, connectOutcome{ret: errEIO}
+	}
 	if code, ok := netstack.ConnackOf(err); ok {
 		o.log(mHelperReqSent)
 		return nil, connectOutcome{refused: code}
@@ -58,7 +61,7 @@ func (f *Firmware) dial(ctx context.Context, host, clientID, user string,
 	}
 	errno := errmap.For(errmap.NRF91Modem, err).Errno
 	if errno == 0 {
-		errno = -5 // -EIO [I]
+		errno = errEIO
 	}
 	o.log(mHelperConnect, errno)
 	return nil, connectOutcome{ret: errno}
@@ -101,6 +104,9 @@ func (f *Firmware) connect(ctx context.Context, host, dev string) {
 	f.mu.Unlock()
 
 	c, out := f.dial(sctx, host, dev, user, s.onMessage, s.onLost)
+	if ctx.Err() != nil {
+		return // closed (reset, flash) while connecting
+	}
 	if out.ret < 0 {
 		o.log(mHubHelperConnErr, out.ret)
 		o.log(mHubState, "STATE_CONNECTING", "STATE_DISCONNECTED")
@@ -215,7 +221,7 @@ func (s *hubSession) publish(topic string, payload []byte) int {
 	s.mu.Unlock()
 	if !ok {
 		s.f.out.log(mHubNotConnected)
-		return -128 // -ENOTCONN
+		return errENOTCONN
 	}
 	ctx, cancel := context.WithTimeout(s.ctx, s.f.pubWait)
 	defer cancel()
@@ -234,7 +240,7 @@ func (s *hubSession) twinRequest() {
 	s.mu.Unlock()
 	if !ok {
 		s.f.out.log(mHubNotConnected)
-		s.f.out.log(mHubTwinReqFailed, -128)
+		s.f.out.log(mHubTwinReqFailed, errENOTCONN)
 		return
 	}
 	rid := s.requestID()

@@ -152,6 +152,7 @@ const (
 // Numbers the libraries return, in Zephyr's errno numbering
 // [S zephyr lib/libc/minimal/include/errno.h].
 const (
+	errEIO        = -5   // what the simulation reports where the source gives no number [I]
 	errEFAULT     = -14  // dps_run: !dps_was_successful; DPS init failures
 	errEOPNOTSUPP = -95  // mqtt_helper_disconnect in the wrong state [T D1 "-95"]
 	errENOTCONN   = -128 // mqtt_input when the peer closed the socket [I zephyr mqtt_transport read() == 0]

@@ -72,7 +72,7 @@ type Settings struct {
 	// mqtt_helper ignores the option and speaks MQTT/TLS to the port
 	// (forum/nrf7002dk-mqtt-websockets.txt).
 	WebSocketPatch bool `json:"websocket_patch,omitempty"`
-	// TwinRequestTimeout bounds a publish the hub does not acknowledge.
+	// PublishTimeout bounds a subscribe or publish the hub does not acknowledge (default 30 s) [I].
 	PublishTimeout *firmware.Duration `json:"publish_timeout,omitempty"`
 }
 
@@ -275,7 +275,7 @@ func (f *Firmware) main(ctx context.Context) {
 				}
 				return
 			}
-			o.log(mIfUpFailed, -5) // -EIO [I]
+			o.log(mIfUpFailed, errEIO)
 			return
 		}
 	}
@@ -292,6 +292,9 @@ func (f *Firmware) main(ctx context.Context) {
 		var err int
 		var trailer func()
 		host, dev, err, trailer = f.dpsRun(ctx)
+		if ctx.Err() != nil {
+			return // closed during DPS
+		}
 		if err != 0 {
 			o.log(mDPSRunFailed, err)
 			if trailer != nil {
