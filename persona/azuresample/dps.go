@@ -56,6 +56,9 @@ func (f *Firmware) saveAssignment(a Assignment) error {
 	if err != nil {
 		return err
 	}
+	if err := os.MkdirAll(f.deps.StateDir, 0o755); err != nil {
+		return fmt.Errorf("azure_iot_hub: state dir: %w", err)
+	}
 	return atomicfile.Write(filepath.Join(f.deps.StateDir, AssignmentFile), b)
 }
 

@@ -158,7 +158,7 @@ func newDevice(t *testing.T, ev *env, opts ...netstack.Option) *device {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = st.Close() })
 	ep := netstack.Endpoint{MQTT: ev.e.MQTTAddr(), WebSocket: ev.e.WebSocketAddr()}
-	return &device{store: st, stack: netstack.NewEmulated(ep, ev.e.PKI(), st, append([]netstack.Option{netstack.WithClock(fixed(ev.now))}, opts...)...), state: t.TempDir()}
+	return &device{store: st, stack: netstack.NewEmulated(ep, ev.e.PKI(), st, append([]netstack.Option{netstack.WithClock(fixed(ev.now))}, opts...)...), state: filepath.Join(t.TempDir(), "azure_iot_hub")}
 }
 
 func (d *device) put(t *testing.T, tag uint32, typ int, content []byte) {
