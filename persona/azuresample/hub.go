@@ -292,7 +292,7 @@ func (s *hubSession) applyInterval(sec int) {
 
 // eventInterval is event_interval_get() with its log lines.
 func (s *hubSession) eventInterval(doc []byte) int {
-	n, r := EventInterval(doc)
+	n, r := parseEventInterval(doc)
 	switch r {
 	case intervalUnparsable:
 		s.f.out.log(mParseProps)

@@ -45,10 +45,10 @@ const (
 	intervalBadFormat
 )
 
-// EventInterval is main.c event_interval_get(): the new interval from a
+// parseEventInterval is main.c event_interval_get(): the new interval from a
 // twin document (GET response: under "desired"; desired patch: at the
 // root), -1 when there is none.
-func EventInterval(doc []byte) (int, intervalResult) {
+func parseEventInterval(doc []byte) (int, intervalResult) {
 	if !json.Valid(doc) {
 		return -1, intervalUnparsable
 	}

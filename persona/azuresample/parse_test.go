@@ -28,7 +28,7 @@ func TestEventInterval(t *testing.T) {
 		{`not json`, -1, intervalUnparsable},
 		{`[1,2]`, -1, intervalMissing},
 	} {
-		n, r := EventInterval([]byte(tc.doc))
+		n, r := parseEventInterval([]byte(tc.doc))
 		assert.Equal(t, tc.want, n, tc.doc)
 		assert.Equal(t, tc.res, r, tc.doc)
 	}
@@ -88,7 +88,7 @@ func FuzzEventInterval(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, doc []byte) {
-		n, r := EventInterval(doc)
+		n, r := parseEventInterval(doc)
 		if r != intervalFound && n != -1 {
 			t.Fatalf("no interval but %d", n)
 		}
@@ -136,6 +136,6 @@ func BenchmarkFormatLine(b *testing.B) {
 func BenchmarkEventInterval(b *testing.B) {
 	doc := []byte(`{"desired":{"telemetryInterval":60,"$version":2},"reported":{"telemetryInterval":20,"$version":5}}`)
 	for b.Loop() {
-		_, _ = EventInterval(doc)
+		_, _ = parseEventInterval(doc)
 	}
 }
