@@ -402,6 +402,21 @@ func TestBadRegisterBody(t *testing.T) {
 	assert.Equal(t, []string{dps.CheckRequestBody, dps.CheckRequestBody, dps.CheckRequestBody}, e.reasons.checks())
 }
 
+// An empty register body, as Nordic's library sends it, registers the
+// connection's registration ID.
+func TestEmptyRegisterBody(t *testing.T) {
+	groupKey := key(0, 32)
+	e := newEnv(t)
+	_, err := e.svc.CreateGroupEnrollment(dps.GroupEnrollment{GroupID: "g", Attestation: dps.AttestationSymmetricKey, PrimaryKey: groupKey, Enabled: true})
+	require.NoError(t, err)
+	d, err := e.connect(t, creds{regID: "a", password: sasPassword("a", sas.DeriveDeviceKey(groupKey, "a"))})
+	require.NoError(t, err)
+	d.publish(t, "$dps/registrations/PUT/iotdps-register/?$rid=1", nil)
+	m := d.next(t)
+	assert.True(t, strings.HasPrefix(m.Topic(), "$dps/registrations/res/20"), m.Topic())
+	assert.Empty(t, e.reasons.checks())
+}
+
 func TestAssignFailure(t *testing.T) {
 	groupKey := key(0, 32)
 	e := newEnv(t)

@@ -52,7 +52,13 @@ func (s *Service) register(cl *mqtt.Client, sess *session, req request, payload 
 		return
 	}
 	var body registerBody
-	if err := json.Unmarshal(payload, &body); err != nil || body.RegistrationID == nil {
+	if len(payload) == 0 {
+		// Nordic's azure_iot_hub_dps publishes the register request with no
+		// payload ("Publishing to DPS registration topic: %.*s, no payload"
+		// [S sdk-nrf azure_iot_hub_dps.c dps_send_reg_request]) and real DPS
+		// assigns it (FAILURE-CASES D2, M2 [T]): the connection names the device.
+		body.RegistrationID = &regID
+	} else if err := json.Unmarshal(payload, &body); err != nil || body.RegistrationID == nil {
 		detail := "register body has no registrationId"
 		if err != nil {
 			detail = "register body is not JSON: " + err.Error()
