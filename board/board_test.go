@@ -27,7 +27,7 @@ func TestKindAndPersonaChoice(t *testing.T) {
 		{"defaults", "", "", ""},
 		{"named", "nrf91", "at_client", ""},
 		{"unknown kind", "esp32", "", `unknown board kind "esp32" (valid: nrf91, nrf7002dk)`},
-		{"persona the kind cannot run", "nrf91", "zephyr_shell", `nrf91 cannot run persona "zephyr_shell" (valid: at_client, at_shell, serial_modem)`},
+		{"persona the kind cannot run", "nrf91", "zephyr_shell", `nrf91 cannot run persona "zephyr_shell" (valid: at_client, at_shell, azure_iot_hub, serial_modem)`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

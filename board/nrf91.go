@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/modemsim/modemsim/atomicfile"
 	"github.com/modemsim/modemsim/atparser"
@@ -21,6 +22,7 @@ import (
 	"github.com/modemsim/modemsim/netstack"
 	"github.com/modemsim/modemsim/nrf91modem"
 	"github.com/modemsim/modemsim/persona/atclient"
+	"github.com/modemsim/modemsim/persona/azuresample"
 	"github.com/modemsim/modemsim/persona/serialmodem"
 	"github.com/modemsim/modemsim/persona/zshell"
 )
@@ -75,6 +77,8 @@ type NRF91 struct {
 	modem   *nrf91modem.Modem
 	stack   *netstack.Stack // nil without a network
 	log     *slog.Logger
+	dir     string           // the board's state: firmware keeps its settings partition here
+	clock   func() time.Time // the simulation clock
 	changes []string
 }
 
@@ -108,7 +112,34 @@ func nrf91Personas() []*Persona {
 		Flash: func(hw Hardware, k firmware.Knobs) (firmware.Firmware, error) {
 			return flashZephyrShell(k, zshell.Hardware{Modem: hw.(*NRF91).modem})
 		},
-	}, serialModemPersona()}
+	}, serialModemPersona(), azureSamplePersona()}
+}
+
+// azureSamplePersona is the NCS azure_iot_hub sample, built from the user's
+// prj.conf and overlays (setting prj_conf, later files win).
+func azureSamplePersona() *Persona {
+	return &Persona{
+		Name:        azuresample.Name,
+		Kind:        KindNRF91,
+		Description: "the NCS azure_iot_hub sample, built from prj.conf/overlay fragments (prj_conf): boots, runs DPS, connects, sends telemetry",
+		Network:     true,
+		Flash: func(hw Hardware, k firmware.Knobs) (firmware.Firmware, error) {
+			var o azuresample.Options
+			if err := k.Decode(&o); err != nil {
+				return nil, fmt.Errorf("%s: %w", azuresample.Name, err)
+			}
+			n := hw.(*NRF91)
+			if n.stack == nil {
+				return nil, fmt.Errorf("%s: the board has no network", azuresample.Name)
+			}
+			return azuresample.Flash(o, azuresample.Deps{
+				Modem: n.modem, Net: n.stack, Clock: n.clock, Logger: n.log,
+				// The sample's settings partition (the DPS assignment) is
+				// flash on the board: it stays across flashes of this persona.
+				StateDir: filepath.Join(n.dir, "azure_iot_hub"),
+			})
+		},
+	}
 }
 
 func serialModemPersona() *Persona {
@@ -141,7 +172,7 @@ func openNRF91(dir string, k firmware.Knobs, env HardwareEnv) (_ Hardware, err e
 	if err != nil {
 		return nil, err
 	}
-	hw := &NRF91{id: id, changes: changes, log: env.Logger}
+	hw := &NRF91{id: id, changes: changes, log: env.Logger, dir: dir, clock: env.Clock}
 	if hw.log == nil {
 		hw.log = slog.New(slog.DiscardHandler)
 	}
@@ -173,7 +204,7 @@ func openNRF91(dir string, k firmware.Knobs, env HardwareEnv) (_ Hardware, err e
 	hw.modem, err = nrf91modem.New(nrf91modem.Config{
 		Identity: id, IdentityKey: idKey, Store: hw.store, Notify: env.Notify,
 		Options: nrf91modem.Options{ValidatePEM: s.ValidatePEM, RejectOverwrite: s.RejectOverwrite,
-			StandardCSR: s.StandardCSR, DeviceType: s.DeviceType, Network: s.Network, Logger: env.Logger},
+			StandardCSR: s.StandardCSR, DeviceType: s.DeviceType, Network: s.Network, Clock: env.Clock, Logger: env.Logger},
 	})
 	if err != nil {
 		return nil, err

@@ -39,6 +39,8 @@ func runBoard(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	logLevel := fs.String("log-level", "warn", "log level: debug, info, warn, error")
 	hubURL := fs.String("hub", "", "admin URL of a running hub (modemsim hub serve) for boards that connect; default: a hub in this process on 127.0.0.1:8883/8443, admin 127.0.0.1:8480")
 	date := fs.String("date", "", "simulation clock start of the in-process hub and its boards, e.g. 2023-01-10 (default: real time)")
+	var prjConf stringList
+	fs.Var(&prjConf, "prj-conf", "Kconfig fragment for the azure_iot_hub persona: prj.conf first, then overlays (repeat; later ones win)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -47,8 +49,8 @@ func runBoard(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usagef(fs, "%v", err)
 	}
 	if *fleetPath != "" {
-		if *name != "" || *kind != "" || *persona != "" || explicitFlag(fs, "link") || *devNode != "" || *configPath != "" || *model != "" || *transcriptPath != "" {
-			return usagef(fs, "-c takes the boards from the fleet file: --board, --kind, --persona, --link, --device-node, --config, --model and --transcript go in the file")
+		if *name != "" || *kind != "" || *persona != "" || explicitFlag(fs, "link") || *devNode != "" || *configPath != "" || *model != "" || *transcriptPath != "" || len(prjConf) > 0 {
+			return usagef(fs, "-c takes the boards from the fleet file: --board, --kind, --persona, --link, --device-node, --config, --model, --transcript and --prj-conf go in the file")
 		}
 		return runFleet(ctx, cat, *fleetPath, *state, explicitFlag(fs, "state"), *changeID, hubFlags{*hubURL, *date}, logger, stdout)
 	}
@@ -74,6 +76,20 @@ func runBoard(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			cfg.Hardware = firmware.Knobs{}
 		}
 		cfg.Hardware["model"] = *model
+	}
+	if len(prjConf) > 0 {
+		if cfg.Firmware == nil {
+			cfg.Firmware = firmware.Knobs{}
+		}
+		paths := make([]any, len(prjConf))
+		for i, p := range prjConf {
+			abs, err := filepath.Abs(p) // a reboot reads the files again
+			if err != nil {
+				return err
+			}
+			paths[i] = abs
+		}
+		cfg.Firmware["prj_conf"] = paths
 	}
 	kindName := cmpOr(*kind, board.KindNRF91)
 	if *name == "" {

@@ -376,7 +376,7 @@ func TestRunRefusesUnknownKindAndPersona(t *testing.T) {
 		want string
 	}{
 		{[]string{"--kind", "esp32"}, `modemsim run: unknown board kind "esp32" (valid: nrf91, nrf7002dk)`},
-		{[]string{"--persona", "zephyr_shell"}, `modemsim run: nrf91 cannot run persona "zephyr_shell" (valid: at_client, at_shell, serial_modem)`},
+		{[]string{"--persona", "zephyr_shell"}, `modemsim run: nrf91 cannot run persona "zephyr_shell" (valid: at_client, at_shell, azure_iot_hub, serial_modem)`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.want, func(t *testing.T) {
