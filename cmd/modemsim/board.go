@@ -9,8 +9,10 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 
 	"github.com/modemsim/modemsim/board"
@@ -127,7 +129,33 @@ func runBoard(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if h != nil {
 		printHub(stdout, h)
 	}
+	stop := resetOnSIGHUP(ctx, logger, b)
+	defer stop()
 	return b.Run(ctx)
+}
+
+// resetOnSIGHUP reboots the boards on SIGHUP, as the RESET button of a DK
+// does: a firmware's boot log goes to a UART nobody reads until a terminal
+// opens the port, so a user opens it first, then resets (kill -HUP <pid>).
+func resetOnSIGHUP(ctx context.Context, log *slog.Logger, boards ...*board.Board) (stop func()) {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGHUP)
+	ctx, cancel := context.WithCancel(ctx)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-ch:
+				for _, b := range boards {
+					if err := b.Reboot(); err != nil {
+						log.Warn("reset", "board", b.Name(), "err", err)
+					}
+				}
+			}
+		}
+	}()
+	return func() { signal.Stop(ch); cancel() }
 }
 
 func cmpOr(a, b string) string {
@@ -267,6 +295,8 @@ func runFleet(ctx context.Context, cat *board.Catalog, path, state string, state
 	if h != nil {
 		printHub(stdout, h)
 	}
+	stop := resetOnSIGHUP(ctx, logger, f.Boards...)
+	defer stop()
 	return f.Run(ctx)
 }
 
