@@ -219,12 +219,7 @@ func (p *Port) ReadSession(b []byte) (n int, session uint64, err error) {
 }
 
 // Write sends bytes to the host tool: WriteSession with the current session.
-func (p *Port) Write(b []byte) (int, error) {
-	if p.closed.Load() {
-		return 0, ErrClosed
-	}
-	return p.WriteSession(p.Session(), b)
-}
+func (p *Port) Write(b []byte) (int, error) { return p.write(b, 0, true) }
 
 // WriteSession sends b to the client of session. While that session is current
 // (after applying every client event queued so far) and a client has the port open,
@@ -233,6 +228,12 @@ func (p *Port) Write(b []byte) (int, error) {
 // open but does not read eventually blocks it until the write deadline, its close,
 // or Close.
 func (p *Port) WriteSession(session uint64, b []byte) (int, error) {
+	return p.write(b, session, false)
+}
+
+// write is WriteSession; with current it takes the session current at the first
+// syscall (one check of the event queue fewer than Session then WriteSession).
+func (p *Port) write(b []byte, session uint64, current bool) (int, error) {
 	if p.closed.Load() {
 		return 0, ErrClosed
 	}
@@ -246,6 +247,9 @@ func (p *Port) WriteSession(session uint64, b []byte) (int, error) {
 				p.w.sync()
 				syncs++
 				continue
+			}
+			if current {
+				session, current = p.session.Load(), false
 			}
 			if !p.open.Load() || p.session.Load() != session {
 				p.gate.RUnlock()
