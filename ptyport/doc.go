@@ -26,10 +26,10 @@
 // follows the close by the watcher's reaction time, well under a millisecond on an
 // idle machine. Every Port method applies the events queued so far before it reads,
 // writes or answers, so the window is only the time between the close and the
-// board's next call, and it matters only to a client that reopens within it. If that
-// client has also written by the time the close is seen, its bytes cannot be told
-// apart from the old client's unread ones in the kernel's queue; the port then keeps
-// that queue rather than lose the new client's first command.
+// board's next call, and it matters only to a client that reopens within it: its
+// bytes cannot be told apart from the old client's unread ones in the kernel's
+// queue, and the port keeps that queue rather than lose the new client's first
+// command (the old client left bytes there only if the board was not reading).
 //
 // Fleets. A [Watcher] follows the clients of many ports with one inotify instance and
 // one goroutine (waiting in the netpoller, no OS thread); pass it with [WithWatcher].

@@ -255,3 +255,24 @@ func BenchmarkEchoRoundTripAmongIdle(b *testing.B) {
 	}()
 	echoRoundTrip(b, p)
 }
+
+// BenchmarkReconcileScan is the background /proc scan with fleetSize ports open in
+// this process, all of them to reconcile (after IN_Q_OVERFLOW).
+func BenchmarkReconcileScan(b *testing.B) {
+	requireFreePtys(b, fleetSize)
+	w, err := NewWatcher()
+	require.NoError(b, err)
+	defer func() { require.NoError(b, w.Close()) }()
+	ports, _ := openFleet(b, w, fleetSize)
+	defer closeFleet(ports)
+	ours := make(map[uint64]int, len(ports))
+	for _, p := range ports {
+		ours[p.rdev] = p.slaveFd
+	}
+	for b.Loop() {
+		holders, ok := scanHolders(ours)
+		if !ok || len(holders) != 0 {
+			b.Fatalf("scan: ok=%v holders=%v", ok, holders)
+		}
+	}
+}

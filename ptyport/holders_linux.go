@@ -44,16 +44,23 @@ func scanHolders(ours map[uint64]int) (holders map[uint64]int, ok bool) {
 		fds, _ := fdDir.Readdirnames(-1)
 		_ = fdDir.Close()
 		for _, fdName := range fds {
+			fd, err := strconv.Atoi(fdName)
+			if err != nil {
+				continue
+			}
 			var st unix.Stat_t
-			if unix.Stat(dir+fdName, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFCHR {
+			// Our own descriptors (two per port) are most of them: fstat skips
+			// the path walk through /proc.
+			if pid == self {
+				err = unix.Fstat(fd, &st)
+			} else {
+				err = unix.Stat(dir+fdName, &st)
+			}
+			if err != nil || st.Mode&unix.S_IFMT != unix.S_IFCHR {
 				continue
 			}
 			slaveFd, watched := ours[st.Rdev]
 			if !watched {
-				continue
-			}
-			fd, err := strconv.Atoi(fdName)
-			if err != nil {
 				continue
 			}
 			if pid == self && fd == slaveFd {

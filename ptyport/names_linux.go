@@ -263,8 +263,16 @@ func readOwner(fd int) (pid int, pty string) {
 	if err != nil || n <= 0 {
 		return 0, ""
 	}
-	lines := strings.SplitN(string(buf[:n]), "\n", 3)
-	pid, _ = strconv.Atoi(lines[0])
+	return parseOwner(buf[:n])
+}
+
+// parseOwner reads "<pid>\n<pty>\n", what lockName writes; anything else gives zero
+// values (another program's file, or one cut short).
+func parseOwner(b []byte) (pid int, pty string) {
+	lines := strings.SplitN(string(b), "\n", 3)
+	if pid, _ = strconv.Atoi(lines[0]); pid < 0 {
+		pid = 0
+	}
 	if len(lines) > 1 && strings.HasPrefix(lines[1], "/dev/") {
 		pty = lines[1]
 	}

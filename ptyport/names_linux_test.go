@@ -254,3 +254,35 @@ func TestDeviceNodeLeftByKill(t *testing.T) {
 	_, err = os.Lstat(lockPathFor(node))
 	assert.True(t, errors.Is(err, os.ErrNotExist), "lock file removed")
 }
+
+func TestParseOwner(t *testing.T) {
+	tests := []struct {
+		in      string
+		pid     int
+		serving string
+	}{
+		{"1234\n/dev/pts/7\n", 1234, "/dev/pts/7"},
+		{"1234\n", 1234, ""},
+		{"", 0, ""},
+		{"-5\n/dev/pts/1\n", 0, "/dev/pts/1"},
+		{"abc\n/etc/passwd\n", 0, ""},
+	}
+	for _, tt := range tests {
+		pid, serving := parseOwner([]byte(tt.in))
+		assert.Equal(t, tt.pid, pid, "%q", tt.in)
+		assert.Equal(t, tt.serving, serving, "%q", tt.in)
+	}
+}
+
+func FuzzParseOwner(f *testing.F) {
+	f.Add([]byte("1234\n/dev/pts/7\n"))
+	f.Add([]byte("\n\n\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		pid, serving := parseOwner(b)
+		assert.GreaterOrEqual(t, pid, 0)
+		if serving != "" {
+			assert.True(t, strings.HasPrefix(serving, "/dev/"))
+			assert.NotContains(t, serving, "\n")
+		}
+	})
+}

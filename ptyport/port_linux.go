@@ -219,12 +219,7 @@ func (p *Port) ReadSession(b []byte) (n int, session uint64, err error) {
 }
 
 // Write sends bytes to the host tool: WriteSession with the current session.
-func (p *Port) Write(b []byte) (int, error) {
-	if p.closed.Load() {
-		return 0, ErrClosed
-	}
-	return p.WriteSession(p.Session(), b)
-}
+func (p *Port) Write(b []byte) (int, error) { return p.write(b, 0, true) }
 
 // WriteSession sends b to the client of session. While that session is current
 // (after applying every client event queued so far) and a client has the port open,
@@ -233,6 +228,12 @@ func (p *Port) Write(b []byte) (int, error) {
 // open but does not read eventually blocks it until the write deadline, its close,
 // or Close.
 func (p *Port) WriteSession(session uint64, b []byte) (int, error) {
+	return p.write(b, session, false)
+}
+
+// write is WriteSession; with current it takes the session current at the first
+// syscall (one check of the event queue fewer than Session then WriteSession).
+func (p *Port) write(b []byte, session uint64, current bool) (int, error) {
 	if p.closed.Load() {
 		return 0, ErrClosed
 	}
@@ -246,6 +247,9 @@ func (p *Port) WriteSession(session uint64, b []byte) (int, error) {
 				p.w.sync()
 				syncs++
 				continue
+			}
+			if current {
+				session, current = p.session.Load(), false
 			}
 			if !p.open.Load() || p.session.Load() != session {
 				p.gate.RUnlock()
@@ -316,14 +320,18 @@ func (p *Port) firstClientOpenedLocked() {
 // The gate waits only for read and write syscalls in flight, which never block.
 //
 // The one thing it cannot sort out: when the watcher learns of the close only after
-// a new client has reopened the port AND written to it (it sees both queued behind
-// the close), the client-to-board queue may hold the old client's unread bytes
-// followed by the new client's, with nothing to tell them apart. It then keeps that
-// queue (and logs it): losing a new client's first command is worse, and the old
-// client left bytes unread only if the board was not reading. The watcher reacts in
-// well under a millisecond on an idle machine; a host tool takes longer than that to
-// open a port and write.
-func (p *Port) lastClientClosedLocked(reopenedAndWrote bool) {
+// a new client has reopened the port (reopened reports an open queued behind the
+// close), the client-to-board queue may hold the old client's unread bytes and the
+// new client's first command, possibly being written at this very moment, with
+// nothing to tell them apart (measured: flushing there loses a new client's command
+// that follows its open at once, because its open wakes the watcher just then). The
+// port then keeps that queue: losing a new client's first command is
+// worse, and the old client left bytes unread only if the board was not reading.
+// The watcher reacts within a millisecond on an idle machine, and a host tool takes
+// longer than that to start and open a port.
+//
+// reopened is asked once the gate is held, just before the flush.
+func (p *Port) lastClientClosedLocked(reopened func() bool) {
 	p.gate.Lock()
 	// TCIFLUSH on the slave discards board output the client never read (the
 	// slave's flip buffers and line discipline).
@@ -334,8 +342,8 @@ func (p *Port) lastClientClosedLocked(reopenedAndWrote bool) {
 	// read. (TCOFLUSH on the slave would not do: it drops only the master's flip
 	// buffers, not what already reached its line discipline [S Linux
 	// drivers/tty/pty.c pty_flush_buffer; measured].)
-	if reopenedAndWrote {
-		p.log.Debug("client reopened and wrote before the close was seen: its input is kept", "path", p.path)
+	if reopened() {
+		p.log.Debug("a client reopened before the close was seen: client input kept", "path", p.path)
 	} else {
 		var ioErr error
 		if err := p.conn.Control(func(fd uintptr) { ioErr = unix.IoctlSetInt(int(fd), unix.TCFLSH, unix.TCIFLUSH) }); err != nil {
@@ -365,7 +373,7 @@ func (p *Port) correctCountLocked(holders int) {
 	p.count = holders
 	switch {
 	case was > 0 && holders == 0:
-		p.lastClientClosedLocked(false)
+		p.lastClientClosedLocked(func() bool { return false })
 	case was == 0 && holders > 0:
 		p.firstClientOpenedLocked()
 	}

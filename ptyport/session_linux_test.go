@@ -72,13 +72,12 @@ func TestNewClientInheritsNothing(t *testing.T) {
 		_, err := a.Write([]byte(backlog))
 		require.NoError(t, err)
 		require.NoError(t, a.Close())
-		if i%2 == 0 {
-			// The close has been seen before the next client opens ...
-			for ev := events.next(t); ev.Kind != ClientClosed; ev = events.next(t) {
-			}
+		// The next client opens once the port has seen the close: by the watcher
+		// (the event), or by the board's next call (here Session).
+		if i%2 == 1 {
+			require.Eventually(t, func() bool { return p.Session() == old+1 }, 5*time.Second, time.Millisecond)
 		}
-		// ... or the next client opens at once and only waits for the port to see
-		// it, as any client must before the board can answer it.
+		events.waitClosed(t, old+1)
 		b := openClient(t, p.Path())
 		require.Eventually(t, p.ClientOpen, 5*time.Second, time.Millisecond)
 		current := p.Session()
@@ -103,8 +102,19 @@ func TestNewClientInheritsNothing(t *testing.T) {
 		assert.Equal(t, want, string(readFull(t, b, len(want))), "round %d: only its own answer", i)
 		assertNothingMore(t, b, 20*time.Millisecond)
 		require.NoError(t, b.Close())
-		for ev := events.next(t); ev.Kind != ClientClosed; ev = events.next(t) {
+		events.waitClosed(t, current+1)
+	}
+}
+
+// waitClosed consumes events up to the ClientClosed that starts session.
+func (r *eventRecorder) waitClosed(t testing.TB, session uint64) {
+	t.Helper()
+	for {
+		ev := r.next(t)
+		if ev.Kind == ClientClosed && ev.Session == session {
+			return
 		}
+		require.Less(t, ev.Session, session, "missed the close: %+v", ev)
 	}
 }
 

@@ -250,9 +250,7 @@ type inotifyEvent struct {
 	mask uint32
 }
 
-// watchMask: IN_MODIFY (a client wrote) only serves the last-close handler, to tell
-// whether a client that reopened already wrote (see lastClientClosedLocked).
-const watchMask = unix.IN_OPEN | unix.IN_CLOSE | unix.IN_MODIFY
+const watchMask = unix.IN_OPEN | unix.IN_CLOSE
 
 // drainBatches bounds one drain so that a flood of events cannot hold mu forever.
 const drainBatches = 64
@@ -265,7 +263,17 @@ func (w *Watcher) drainLocked() int {
 	}
 	w.draining.Store(true)
 	defer w.draining.Store(false)
-	batch := w.batch[:0]
+	w.batch = w.batch[:0]
+	w.readEventsLocked()
+	// applyLocked may append to w.batch (readEventsLocked), hence the index loop.
+	for i := 0; i < len(w.batch); i++ {
+		w.applyLocked(i)
+	}
+	return len(w.batch)
+}
+
+// readEventsLocked appends the events queued in inotify to w.batch.
+func (w *Watcher) readEventsLocked() {
 	var buf [4096]byte
 	for range drainBatches {
 		k, err := unix.Read(w.inFd, buf[:])
@@ -276,24 +284,21 @@ func (w *Watcher) drainLocked() int {
 			if err != nil && !errors.Is(err, unix.EAGAIN) {
 				w.log.Error("read inotify", "err", err)
 			}
-			break
+			return
 		}
 		for off := 0; off+unix.SizeofInotifyEvent <= k; {
-			batch = append(batch, inotifyEvent{
+			w.batch = append(w.batch, inotifyEvent{
 				wd:   int32(binary.NativeEndian.Uint32(buf[off:])),
 				mask: binary.NativeEndian.Uint32(buf[off+4:]),
 			})
 			off += unix.SizeofInotifyEvent + int(binary.NativeEndian.Uint32(buf[off+12:]))
 		}
 	}
-	w.batch = batch
-	for i, ev := range batch {
-		w.applyLocked(ev, batch[i+1:])
-	}
-	return len(batch)
 }
 
-func (w *Watcher) applyLocked(ev inotifyEvent, later []inotifyEvent) {
+// applyLocked applies w.batch[i].
+func (w *Watcher) applyLocked(i int) {
+	ev := w.batch[i]
 	if ev.mask&unix.IN_Q_OVERFLOW != 0 {
 		w.log.Warn("inotify queue overflowed: reconciling every port")
 		for p := range w.ports {
@@ -320,24 +325,22 @@ func (w *Watcher) applyLocked(ev inotifyEvent, later []inotifyEvent) {
 		if p.count > 0 {
 			p.count--
 			if p.count == 0 {
-				p.lastClientClosedLocked(w.reopenedAndWroteLocked(p, later))
+				p.lastClientClosedLocked(func() bool {
+					// Every open up to now is queued: read them, to see
+					// whether a new client has the port already.
+					w.readEventsLocked()
+					return w.reopenedLocked(p, w.batch[i+1:])
+				})
 			}
 		}
 	}
 }
 
-// reopenedAndWroteLocked reports whether later (events queued after a last close of
-// p) shows a client opening p again and writing to it.
-func (w *Watcher) reopenedAndWroteLocked(p *Port, later []inotifyEvent) bool {
-	opened := false
+// reopenedLocked reports whether later (events queued after a last close of p) shows
+// a client opening p again.
+func (w *Watcher) reopenedLocked(p *Port, later []inotifyEvent) bool {
 	for _, ev := range later {
-		if w.byWd[ev.wd] != p {
-			continue
-		}
-		switch {
-		case ev.mask&unix.IN_OPEN != 0:
-			opened = true
-		case ev.mask&unix.IN_MODIFY != 0 && opened:
+		if w.byWd[ev.wd] == p && ev.mask&unix.IN_OPEN != 0 {
 			return true
 		}
 	}
