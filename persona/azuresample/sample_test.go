@@ -416,7 +416,7 @@ func TestD4MassProductionWithKeygen(t *testing.T) {
 		idKey, err := modemkey.NewIdentity(rand.Reader)
 		require.NoError(t, err)
 		modem, err := nrf91modem.New(nrf91modem.Config{Identity: ident, IdentityKey: idKey, Store: d.store,
-			Options: nrf91modem.Options{StandardCSR: true, RegistrationDelay: 50 * time.Millisecond},
+			Options: nrf91modem.Options{StandardCSR: true, Network: nrf91modem.Network{Delay: firmware.Duration{Duration: 50 * time.Millisecond}}},
 			Notify: func(urc string) {
 				mu.Lock()
 				f := fw
