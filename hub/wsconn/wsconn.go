@@ -10,7 +10,6 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -21,6 +20,8 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/mochi-mqtt/server/v2/listeners"
+
+	"github.com/modemsim/modemsim/wsnet"
 )
 
 // ErrDropped is returned by a Gate to drop a request without any HTTP answer.
@@ -302,7 +303,7 @@ func (l *Listener) handle(w http.ResponseWriter, r *http.Request, establish list
 	if err != nil {
 		return // gorilla already answered with an HTTP error
 	}
-	c := &Conn{ws: ws, query: r.URL.Query(), host: r.Host, requestURI: r.RequestURI}
+	c := &Conn{Conn: wsnet.New(ws), query: r.URL.Query(), host: r.Host, requestURI: r.RequestURI}
 	if r.TLS != nil {
 		c.state = *r.TLS
 	}
@@ -323,16 +324,12 @@ func (l *Listener) handle(w http.ResponseWriter, r *http.Request, establish list
 // Conn is an MQTT byte stream over binary WebSocket messages that keeps
 // the TLS state of the underlying connection.
 type Conn struct {
-	ws    *websocket.Conn
+	*wsnet.Conn
 	state tls.ConnectionState
 	query url.Values
 	host  string
 	// requestURI is the upgrade request's path and query.
 	requestURI string
-
-	rmu sync.Mutex
-	r   io.Reader
-	wmu sync.Mutex
 }
 
 // ConnectionState returns the TLS state of the handshake under the upgrade.
@@ -343,64 +340,6 @@ func (c *Conn) RequestURI() string { return c.requestURI }
 
 // Query returns the upgrade request's query parameters.
 func (c *Conn) Query() url.Values { return c.query }
-
-// Read reads from the current binary message, moving to the next as needed.
-func (c *Conn) Read(p []byte) (int, error) {
-	c.rmu.Lock()
-	defer c.rmu.Unlock()
-	for {
-		if c.r == nil {
-			mt, r, err := c.ws.NextReader()
-			if err != nil {
-				return 0, err
-			}
-			if mt != websocket.BinaryMessage {
-				continue // MQTT is framed in binary messages (§1.1 [src S-MOCHI, S-PAHO])
-			}
-			c.r = r
-		}
-		n, err := c.r.Read(p)
-		if errors.Is(err, io.EOF) {
-			c.r = nil
-			if n > 0 {
-				return n, nil
-			}
-			continue
-		}
-		return n, err
-	}
-}
-
-// Write sends p as one binary message.
-func (c *Conn) Write(p []byte) (int, error) {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	if err := c.ws.WriteMessage(websocket.BinaryMessage, p); err != nil {
-		return 0, err
-	}
-	return len(p), nil
-}
-
-// Close closes the underlying connection.
-func (c *Conn) Close() error { return c.ws.Close() }
-
-// NetConn returns the TLS connection under the WebSocket.
-func (c *Conn) NetConn() net.Conn { return c.ws.NetConn() }
-
-// LocalAddr returns the local address.
-func (c *Conn) LocalAddr() net.Addr { return c.ws.LocalAddr() }
-
-// RemoteAddr returns the remote address.
-func (c *Conn) RemoteAddr() net.Addr { return c.ws.RemoteAddr() }
-
-// SetDeadline sets both deadlines (mochi uses it for keep-alive).
-func (c *Conn) SetDeadline(t time.Time) error { return c.ws.NetConn().SetDeadline(t) }
-
-// SetReadDeadline sets the read deadline.
-func (c *Conn) SetReadDeadline(t time.Time) error { return c.ws.SetReadDeadline(t) }
-
-// SetWriteDeadline sets the write deadline.
-func (c *Conn) SetWriteDeadline(t time.Time) error { return c.ws.SetWriteDeadline(t) }
 
 func (l *Listener) logger() *slog.Logger {
 	l.mu.Lock()
