@@ -102,7 +102,7 @@ func TestFlashKeepsTheHardwareState(t *testing.T) {
 	m, err := readMarker(dir)
 	require.NoError(t, err)
 	assert.Equal(t, marker{"nrf91", "quiet"}, m, "the flashed persona is remembered")
-	assert.ErrorContains(t, b.Flash("nope", nil), "valid: at_client, at_shell, quiet")
+	assert.ErrorContains(t, b.Flash("nope", nil), "valid: at_client, at_shell, azure_iot_hub, quiet, serial_modem")
 }
 
 func TestRebootRestoresPowerOn(t *testing.T) {

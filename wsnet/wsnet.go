@@ -77,13 +77,15 @@ func (c *Conn) LocalAddr() net.Addr { return c.ws.LocalAddr() }
 // RemoteAddr returns the remote address.
 func (c *Conn) RemoteAddr() net.Addr { return c.ws.RemoteAddr() }
 
+// Deadlines go to the connection under the WebSocket, whose deadlines are
+// safe to set while another goroutine writes; gorilla's own write deadline
+// is a plain field its writer reads (the race detector objects).
+
 // SetDeadline sets both deadlines (mochi and paho use it for keep-alive).
-func (c *Conn) SetDeadline(t time.Time) error {
-	return errors.Join(c.ws.SetReadDeadline(t), c.ws.SetWriteDeadline(t))
-}
+func (c *Conn) SetDeadline(t time.Time) error { return c.ws.NetConn().SetDeadline(t) }
 
 // SetReadDeadline sets the read deadline.
-func (c *Conn) SetReadDeadline(t time.Time) error { return c.ws.SetReadDeadline(t) }
+func (c *Conn) SetReadDeadline(t time.Time) error { return c.ws.NetConn().SetReadDeadline(t) }
 
 // SetWriteDeadline sets the write deadline.
-func (c *Conn) SetWriteDeadline(t time.Time) error { return c.ws.SetWriteDeadline(t) }
+func (c *Conn) SetWriteDeadline(t time.Time) error { return c.ws.NetConn().SetWriteDeadline(t) }

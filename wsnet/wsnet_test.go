@@ -65,3 +65,4 @@ func TestReadDeadline(t *testing.T) {
 	_, err := s.Read(make([]byte, 1))
 	assert.Error(t, err)
 }
+
