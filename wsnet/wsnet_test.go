@@ -65,4 +65,3 @@ func TestReadDeadline(t *testing.T) {
 	_, err := s.Read(make([]byte, 1))
 	assert.Error(t, err)
 }
-
