@@ -195,3 +195,30 @@ func TestLeftoversOfAKilledBootAreRemoved(t *testing.T) {
 	_, err = NewCatalog().Open(Config{Dir: dir})
 	assert.ErrorContains(t, err, "directory is in use by another process (held by pid")
 }
+
+// What a killed board left behind (its port record names a link to a pty
+// that no longer exists) is removed by Cleanup; a running board's is not.
+func TestCleanupRemovesWhatAKilledBoardLeft(t *testing.T) {
+	state := t.TempDir()
+	dead := filepath.Join(state, "dead")
+	b, err := NewCatalog().Open(Config{Dir: dead})
+	require.NoError(t, err)
+	require.NoError(t, b.Close())
+	link := filepath.Join(t.TempDir(), "ttyDEAD")
+	require.NoError(t, os.Symlink("/dev/pts/99999", link))
+	require.NoError(t, os.WriteFile(filepath.Join(dead, portFile), []byte(`{"pid":1,"pty":"/dev/pts/99999","link":"`+link+`"}`), 0o644))
+
+	liveLink := filepath.Join(t.TempDir(), "ttyLIVE")
+	live := runBoard(t, Config{Dir: filepath.Join(state, "live"), Port: PortConfig{Link: liveLink}})
+
+	cleaned, err := NewCatalog().Cleanup(state)
+	require.NoError(t, err)
+	require.Len(t, cleaned, 1)
+	assert.Equal(t, Cleaned{Board: "dead", Removed: []string{link}}, cleaned[0])
+	_, err = os.Lstat(link)
+	assert.ErrorIs(t, err, os.ErrNotExist)
+	assert.NoFileExists(t, filepath.Join(dead, portFile))
+	target, err := os.Readlink(liveLink)
+	require.NoError(t, err, "the running board's link stays")
+	assert.Equal(t, live.PortPath(), target)
+}
