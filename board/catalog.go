@@ -111,6 +111,10 @@ func NewCatalog() *Catalog {
 	for _, p := range nrf91Personas() {
 		c.AddPersona(p)
 	}
+	c.AddKind(spwf04Kind())
+	for _, p := range spwf04Personas() {
+		c.AddPersona(p)
+	}
 	return c
 }
 
