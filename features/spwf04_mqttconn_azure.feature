@@ -143,3 +143,22 @@ Feature: SPWF04SA MQTTCONN to Azure IoT Hub (forum/spwf04-mqttconn-azure.txt, S1
       AT-S.Certificate Error:23
       AT-S.ERROR:111:Request failed
       """
+
+  Scenario: the module's clock is wrong: the chain is checked at the module's time
+    Given a SAS token for "DeviceID" valid for a day
+    And the host sets the module's clock to 2026-12-01
+    When the host types "AT+S.TLSCERT=ca,891" and the Baltimore root in DER
+    Then the module answers:
+      """
+      AT-S.SubjectKeyId:E5:9D:59:30:82:47:58:CC:AC:FA:08:54:36:86:7B:3A:B5:04:4D:F0
+      AT-S.OK
+      """
+    When the host types "AT+S.MQTTCONN=fabio-hub.azure-devices.net,8883,,2,fabio-hub.azure-devices.net/DeviceID,{SAS},DeviceID,,,,,"
+    Then the module answers:
+      """
+      AT-S.Skip CA
+      AT-S.Loading:1:2
+      AT-S.Certificate Error:10
+      AT-S.ERROR:111:Request failed
+      """
+    And the hub's reason is "tls-handshake"

@@ -77,6 +77,7 @@ func (w *world) registerSPWF04(sc *godog.ScenarioContext) {
 	sc.Step(`^an X\.509 device "([^"]*)" in it$`, s.x509Device)
 	sc.Step(`^an SPWF04SA module with its clock set to the same date$`, s.module)
 	sc.Step(`^the module joined the lab's Wi-Fi$`, s.joinWiFi)
+	sc.Step(`^the host sets the module's clock to (\d{4}-\d\d-\d\d)$`, s.setClock)
 	sc.Step(`^a SAS token for "([^"]*)" that expires at (\d+)$`, s.sasToken)
 	sc.Step(`^a SAS token for "([^"]*)" valid for a day$`, s.sasTokenDay)
 	sc.Step(`^the host types "([^"]*)"$`, s.sends)
@@ -153,6 +154,17 @@ func (s *spwf04World) module() error {
 	}
 	// Set the module clock as ST's driver does before TLS (spwf04.md §4).
 	if err := s.exchange([]byte(fmt.Sprintf("AT+S.TIME=%d\r", s.now().Unix()))); err != nil {
+		return err
+	}
+	return s.answersOne("AT-S.OK")
+}
+
+func (s *spwf04World) setClock(date string) error {
+	t, err := time.Parse("2006-01-02", date)
+	if err != nil {
+		return err
+	}
+	if err := s.exchange([]byte(fmt.Sprintf("AT+S.TIME=%d\r", t.Unix()))); err != nil {
 		return err
 	}
 	return s.answersOne("AT-S.OK")

@@ -71,6 +71,10 @@ type Config struct {
 	// error then answered [U] (79 Write failed).
 	PayloadTimeout firmware.Duration `json:"payload_timeout"`
 	CutError       int               `json:"payload_cut_error,omitempty"`
+	// PayloadDropLF swallows one LF right after the command's CR (a CRLF
+	// host) before the payload; the default is strict: the payload starts
+	// right after the CR [U spwf04.md §1a].
+	PayloadDropLF bool `json:"payload_drop_lf,omitempty"`
 	// BootTime is the module clock at power-on, before AT+S.TIME
 	// (RFC 3339) [U]; validity checks use the module clock.
 	BootTime string `json:"boot_time,omitempty"`
@@ -440,12 +444,22 @@ func (m *Module) parseLen(s string) (int, error) {
 // payload reads n raw bytes right after the command's CR [C spwf04.md
 // §1a] and hands them to done; a payload cut short answers CutError.
 func (m *Module) payload(n int, done func(ctx context.Context, data []byte) atengine.Reply) atengine.Reply {
-	return atengine.Reply{Then: &atengine.Payload{Len: n, Timeout: m.cfg.PayloadTimeout.Duration,
+	return atengine.Reply{Then: m.readPayload(n, nil, m.cfg.PayloadDropLF, done)}
+}
+
+// readPayload reads n more bytes after have. With dropLF a leading LF is
+// not payload: the byte it took is read again.
+func (m *Module) readPayload(n int, have []byte, dropLF bool, done func(ctx context.Context, data []byte) atengine.Reply) *atengine.Payload {
+	return &atengine.Payload{Len: n, Timeout: m.cfg.PayloadTimeout.Duration,
 		Done: func(ctx context.Context, data []byte, cut bool) atengine.Reply {
+			if dropLF && len(data) > 0 && data[0] == byteLF {
+				return atengine.Reply{Then: m.readPayload(1, append(have, data[1:]...), false, done)}
+			}
+			data = append(have, data...)
 			if cut {
-				m.log.Info("payload cut short", "want", n, "got", len(data))
+				m.log.Info("payload cut short", "got", len(data))
 				return fail(Code(m.cfg.CutError))
 			}
 			return done(ctx, data)
-		}}}
+		}}
 }

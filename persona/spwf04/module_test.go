@@ -218,3 +218,22 @@ func TestErrorTable(t *testing.T) {
 		assert.False(t, placeholder.Known(), "%d is not an error code", placeholder)
 	}
 }
+
+func TestPayloadDropLF(t *testing.T) {
+	flash := newMemFlash()
+	h := start(t, newTestModule(t, flash, Config{PayloadDropLF: true}))
+	h.send(t, "AT+S.FSC=a,3\r\nabc")
+	h.expect(t, "AT+S.FSC=a,3\r\n"+okLine)
+	h.send(t, "AT+S.FSC=b,3\rxyz")
+	h.expect(t, "AT+S.FSC=b,3\r\n"+okLine)
+	assert.Equal(t, "abc", string(flash.files["a"]))
+	assert.Equal(t, "xyz", string(flash.files["b"]))
+}
+
+func TestTLSStoreSurvivesReset(t *testing.T) {
+	h := start(t, newTestModule(t, newMemFlash(), Config{}))
+	h.send(t, "AT+S.TLSCERT=key,3\rkey")
+	h.expect(t, "AT+S.TLSCERT=key,3\r\n"+okLine)
+	h.exchange(t, "AT+S.RESET", okLine+"+WIND:2:Reset\r\n"+bannerText)
+	h.exchange(t, "AT+S.TLSCERT=content,1", "AT-S.List\r\nAT-S.CA:0\r\nAT-S.Cert:0\r\nAT-S.Key:1\r\nAT-S.Id:0\r\n"+okLine)
+}
