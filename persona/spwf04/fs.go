@@ -49,11 +49,8 @@ func (m *Module) fileWrite(r request, appendTo bool) atengine.Reply {
 	if err != nil {
 		return failErr(err)
 	}
-	if appendTo {
-		if _, err := m.hw.Flash.ReadFile(name); err != nil {
-			return fail(ErrOpenFile)
-		}
-	}
+	// A missing file for FSA is found after the payload was read, so its
+	// bytes never run as commands [I].
 	return m.payload(n, func(_ context.Context, data []byte) atengine.Reply {
 		var old []byte
 		if appendTo {

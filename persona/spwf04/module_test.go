@@ -36,11 +36,11 @@ func TestCommands(t *testing.T) {
 		{"TLSCERT NULL length", "AT+S.TLSCERT=ca,NULL", "AT-S.ERROR:2:Missing argument(s)\r\n"},
 		{"FSD missing file", "AT+S.FSD=nope", "AT-S.ERROR:56:Unable to delete file\r\n"},
 		{"FSR missing file", "AT+S.FSR=nope,x", "AT-S.ERROR:55:Unable to rename file\r\n"},
-		{"FSA missing file", "AT+S.FSA=nope,3", "AT-S.ERROR:51:Unable to open file\r\n"},
+		{"MQTTSUB not connected", "AT+S.MQTTSUB=0,t,0", "AT-S.ERROR:78:Socket not connected\r\n"},
 		{"FSP missing file", "AT+S.FSP=nope", "AT-S.ERROR:51:Unable to open file\r\n"},
 		{"FSL empty", "AT+S.FSL", okLine},
-		{"MQTTPUB not connected", "AT+S.MQTTPUB=0,t,,,3", "AT-S.ERROR:78:Socket not connected\r\n"},
-		{"MQTTPUB wrong id", "AT+S.MQTTPUB=1,t,,,3", "AT-S.ERROR:76:Illegal Socket ID\r\n"},
+		{"MQTTPUB bad QoS", "AT+S.MQTTPUB=0,t,7,,3", "AT-S.ERROR:7:Invalid argument(s)\r\n"},
+		{"MQTTDISC wrong id", "AT+S.MQTTDISC=1", "AT-S.ERROR:76:Illegal Socket ID\r\n"},
 		{"MQTTCONN before Wi-Fi", "AT+S.MQTTCONN=h.azure-devices.net,8883,,2,u,p,d,,,,,", "AT-S.ERROR:60:IP not ready to send\r\n"},
 		{"MQTTCONN missing port", "AT+S.MQTTCONN=h.azure-devices.net", "AT-S.ERROR:2:Missing argument(s)\r\n"},
 		{"MQTTCONN thirteen fields", "AT+S.MQTTCONN=h,1,,2,,,,,,,,,x", "AT-S.ERROR:6:Too many argument(s)\r\n"},
@@ -236,4 +236,20 @@ func TestTLSStoreSurvivesReset(t *testing.T) {
 	h.expect(t, "AT+S.TLSCERT=key,3\r\n"+okLine)
 	h.exchange(t, "AT+S.RESET", okLine+"+WIND:2:Reset\r\n"+bannerText)
 	h.exchange(t, "AT+S.TLSCERT=content,1", "AT-S.List\r\nAT-S.CA:0\r\nAT-S.Cert:0\r\nAT-S.Key:1\r\nAT-S.Id:0\r\n"+okLine)
+}
+
+func TestPayloadReadBeforeTheError(t *testing.T) {
+	tests := []struct{ cmd, payload, want string }{
+		{"AT+S.MQTTPUB=0,t,,,3", "abc", "AT-S.ERROR:78:Socket not connected\r\n"},
+		{"AT+S.MQTTPUB=1,t,,,3", "abc", "AT-S.ERROR:76:Illegal Socket ID\r\n"},
+		{"AT+S.FSA=nope,3", "abc", "AT-S.ERROR:51:Unable to open file\r\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.cmd, func(t *testing.T) {
+			h := start(t, newTestModule(t, newMemFlash(), Config{}))
+			h.send(t, tc.cmd+"\r"+tc.payload)
+			h.expect(t, tc.cmd+"\r\n"+tc.want)
+			h.exchange(t, "AT", okLine) // the payload ran as no command
+		})
+	}
 }

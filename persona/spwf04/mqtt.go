@@ -258,9 +258,8 @@ func (m *Module) cmdMQTTPUB(_ context.Context, r request) atengine.Reply {
 	if err != nil {
 		return failErr(err)
 	}
-	if _, code := m.session(r.arg(0)); code != 0 {
-		return fail(code)
-	}
+	// The payload is read even when the client is not connected, so its
+	// bytes never run as commands [I].
 	topic := r.arg(1)
 	return m.payload(n, func(ctx context.Context, data []byte) atengine.Reply {
 		s, code := m.session(r.arg(0))
