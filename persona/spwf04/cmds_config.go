@@ -119,14 +119,7 @@ func (m *Module) cmdFCFG(context.Context, request) atengine.Reply {
 // AT+S.RESET: OK, then a soft reset: unsaved variables are lost, the
 // banner and association follow (mbed waits for +WIND:32) [C spwf04.md §7].
 func (m *Module) cmdRESET(context.Context, request) atengine.Reply {
-	m.mu.Lock()
-	m.stopJoinLocked()
-	s := m.mqtt
-	m.mqtt = nil
-	m.mu.Unlock()
-	if s != nil {
-		s.close()
-	}
+	m.dropConnections()
 	if err := m.loadConfig(); err != nil {
 		m.log.Error("RESET", "err", err)
 		return fail(ErrFailedReadFlash)

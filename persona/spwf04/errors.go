@@ -26,7 +26,10 @@ const (
 	ErrRenameFile        Code = 55
 	ErrDeleteFile        Code = 56
 	ErrIPNotReady        Code = 60
+	ErrClosedSocket      Code = 72
+	ErrOpenSocket        Code = 74
 	ErrTooManySockets    Code = 75
+	ErrPendingData       Code = 77
 	ErrIllegalSocketID   Code = 76
 	ErrSocketNotConn     Code = 78
 	ErrWriteFailed       Code = 79

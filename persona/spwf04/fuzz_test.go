@@ -70,7 +70,7 @@ var finalLine = regexp.MustCompile(`(?:\r\n|^)(AT-S\.OK|AT-S\.ERROR:(\d+):([^\r\
 func FuzzHandle(f *testing.F) {
 	seeds := []string{"AT", "AT+S.TLSCERT=ca,5", "AT+S.TLSCERT=auth,20", "AT+S.TLSCERT=content,1", "AT+S.FSC=a.ca,4",
 		"AT+S.FSA=a.ca,2", "AT+S.FSP=a.ca,1,1", "AT+S.SCFG=console_echo,0", "AT+S.GCFG", "AT+S.MQTTPUB=0,t,1,0,3",
-		"AT+S.MQTTCONN=h,8883,,2,u,p,c,60,0,0,t,m", "AT+S.WIFI=1", "AT+S.RESET", "AT+S.TIME=0", "AT+S.FSR=a.ca,b"}
+		"AT+S.MQTTCONN=h,8883,,2,u,p,c,60,0,0,t,m", "AT+S.WIFI=1", "AT+S.RESET", "AT+S.TIME=0", "AT+S.FSR=a.ca,b", "AT+S.SOCKW=0,3", "AT+S.SOCKR=0", "AT+S.SOCKON=127.0.0.1,1,,t"}
 	for _, s := range seeds {
 		f.Add(s, []byte("abcde"), false, false)
 		f.Add(s, []byte("ab"), true, false)

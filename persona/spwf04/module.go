@@ -181,6 +181,7 @@ type Module struct {
 	clockSet time.Time // module time at clockAt (AT+S.TIME)
 	clockAt  time.Time // simulation time when it was set
 	mqtt     *mqttSession
+	sockets  map[int]*socket
 	closed   bool
 }
 
@@ -248,14 +249,25 @@ func (m *Module) Boot(con firmware.Console) error {
 func (m *Module) Close() error {
 	m.mu.Lock()
 	m.closed = true
+	m.mu.Unlock()
+	m.dropConnections()
+	return nil
+}
+
+// dropConnections ends the association attempts, the MQTT client and the
+// sockets (RESET, WIFI=0, Close).
+func (m *Module) dropConnections() {
+	m.mu.Lock()
 	m.stopJoinLocked()
-	s := m.mqtt
-	m.mqtt = nil
+	s, socks := m.mqtt, m.sockets
+	m.mqtt, m.sockets = nil, nil
 	m.mu.Unlock()
 	if s != nil {
 		s.close()
 	}
-	return nil
+	for _, so := range socks {
+		so.conn.Close()
+	}
 }
 
 // banner is the boot sequence in [P]'s order [S spwf04.md §3]; a soft
@@ -374,6 +386,11 @@ func init() {
 		"MQTTSUB":   {3, (*Module).cmdMQTTSUB},
 		"MQTTUNSUB": {2, (*Module).cmdMQTTUNSUB},
 		"MQTTDISC":  {1, (*Module).cmdMQTTDISC},
+		"SOCKON":    {4, (*Module).cmdSOCKON},
+		"SOCKW":     {2, (*Module).cmdSOCKW},
+		"SOCKQ":     {1, (*Module).cmdSOCKQ},
+		"SOCKR":     {2, (*Module).cmdSOCKR},
+		"SOCKC":     {1, (*Module).cmdSOCKC},
 	}
 }
 

@@ -34,15 +34,10 @@ func (m *Module) cmdWIFI(_ context.Context, r request) atengine.Reply {
 	case "":
 		return fail(ErrMissingArgs)
 	case "0":
+		m.dropConnections()
 		m.mu.Lock()
-		m.stopJoinLocked()
 		m.radio, m.up = false, false
-		s := m.mqtt
-		m.mqtt = nil
 		m.mu.Unlock()
-		if s != nil {
-			s.close()
-		}
 		m.wind(WindWPATerminated, windText[WindWPATerminated], "0")
 		m.wind(WindPoweredDown, windText[WindPoweredDown])
 		return ok()

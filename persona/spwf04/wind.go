@@ -26,6 +26,8 @@ const (
 	WindDeauthentication Wind = 40 // [I] param: reason
 	WindWPATerminated    Wind = 49 // [C,P] param: 0
 	WindWPAHandshake     Wind = 51 // [I]
+	WindPendingData      Wind = 55 // [C] params: <srvId>:<cliId>:<rcvd>:<cumulated>
+	WindSocketClosed     Wind = 58 // [C] params: <id>:<reason>
 	WindMQTTPublished    Wind = 86 // [C,X2]
 	WindMQTTClosed       Wind = 87 // [C]
 )
@@ -47,6 +49,8 @@ var windText = map[Wind]string{
 	WindDeauthentication: "WiFi Deauthentication",
 	WindWPATerminated:    "WPA Terminated",
 	WindWPAHandshake:     "WPA Handshake Complete",
+	WindPendingData:      "Pending Data",
+	WindSocketClosed:     "Socket Closed",
 	WindMQTTPublished:    "MQTT Published",
 	WindMQTTClosed:       "MQTT Closed",
 }
