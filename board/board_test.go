@@ -26,7 +26,7 @@ func TestKindAndPersonaChoice(t *testing.T) {
 	}{
 		{"defaults", "", "", ""},
 		{"named", "nrf91", "at_client", ""},
-		{"unknown kind", "esp32", "", `unknown board kind "esp32" (valid: nrf91, nrf7002dk)`},
+		{"unknown kind", "esp32", "", `unknown board kind "esp32" (valid: nrf91, nrf7002dk, spwf04)`},
 		{"persona the kind cannot run", "nrf91", "zephyr_shell", `nrf91 cannot run persona "zephyr_shell" (valid: at_client, at_shell, azure_iot_hub, serial_modem)`},
 	}
 	for _, tc := range tests {
@@ -141,11 +141,11 @@ func TestPreloadedCredentials(t *testing.T) {
 
 func TestKindMismatchOnAStateDir(t *testing.T) {
 	dir := t.TempDir()
-	require.NoError(t, writeMarker(dir, marker{"spwf04", "st"}))
+	require.NoError(t, writeMarker(dir, marker{"esp32", "idf"}))
 	_, err := NewCatalog().Open(Config{Dir: dir})
 	assert.ErrorContains(t, err, "unknown board kind")
 	_, err = NewCatalog().Open(Config{Dir: dir, Kind: "nrf91"})
-	assert.ErrorContains(t, err, "holds an spwf04 board")
+	assert.ErrorContains(t, err, "holds an esp32 board")
 }
 
 // expectBanner reads the boot banner a reboot prints to the open port.

@@ -135,6 +135,10 @@ func NewCatalog() *Catalog {
 		c.AddPersona(p)
 	}
 	c.addNRF7002DK()
+	c.AddKind(spwf04Kind())
+	for _, p := range spwf04Personas() {
+		c.AddPersona(p)
+	}
 	return c
 }
 

@@ -91,6 +91,11 @@ type TLSConfig struct {
 	// (mbedTLS CONFIG_MBEDTLS_SSL_RENEGOTIATION; FAILURE-CASES WS1). Only a
 	// real hub renegotiates; the emulator models it without (hub package doc).
 	Renegotiation tls.RenegotiationSupport
+	// VerifyConnection is a firmware's own check of the server, run after
+	// the stack's verification has passed (Go calls it after the chain
+	// checks); an error aborts the handshake with an alert. The SPWF04
+	// uses it to find the issuer by key identifier, as its firmware does.
+	VerifyConnection func(tls.ConnectionState) error
 }
 
 // RootMapping is one substitution of a real public root by its stand-in,
@@ -199,7 +204,9 @@ func (s *Stack) NewClientTLS(host string, cfg TLSConfig) (*ClientTLS, error) {
 	}
 	switch cfg.PeerVerify {
 	case VerifyRequired:
-		// Go's own verification: chain to RootCAs at Time, name = ServerName.
+		// Go's own verification: chain to RootCAs at Time, name = ServerName;
+		// then the firmware's own rule, if it has one.
+		tc.VerifyConnection = cfg.VerifyConnection
 	case VerifyOptional:
 		// The firmware verifies but does not abort (mbedTLS VERIFY_OPTIONAL);
 		// Go cannot express that, so its check is off and the same check

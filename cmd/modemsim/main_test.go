@@ -375,7 +375,7 @@ func TestRunRefusesUnknownKindAndPersona(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--kind", "esp32"}, `modemsim run: unknown board kind "esp32" (valid: nrf91, nrf7002dk)`},
+		{[]string{"--kind", "esp32"}, `modemsim run: unknown board kind "esp32" (valid: nrf91, nrf7002dk, spwf04)`},
 		{[]string{"--persona", "zephyr_shell"}, `modemsim run: nrf91 cannot run persona "zephyr_shell" (valid: at_client, at_shell, azure_iot_hub, serial_modem)`},
 	}
 	for _, tc := range tests {
