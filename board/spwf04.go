@@ -207,8 +207,18 @@ func (h *SPWF04) firmwareHardware() spwf04.Hardware {
 		Flash: h, MAC: h.s.MAC, Clock: h.env.Clock, Logger: h.env.Logger,
 		AP: spwf04.AccessPoint{SSID: h.s.APSSID, Key: h.s.APKey, BSSID: h.s.APBSSID,
 			IP: h.s.APIP, Gateway: h.s.APGateway, Netmask: h.s.APNetmask, DNS: h.s.APDNS},
-		Network: h.network,
+		Network: h.network, RealKeyID: h.realKeyID,
 	}
+}
+
+// realKeyID maps a key id of a stand-in the hub serves to the real root's.
+func (h *SPWF04) realKeyID(served []byte) ([]byte, bool) {
+	p, err := h.hubPKI()
+	if err != nil || p == nil {
+		return nil, false
+	}
+	real, _, ok := p.RealKeyID(served)
+	return real, ok
 }
 
 // network builds the module's stack: Azure names resolve to the hub

@@ -60,7 +60,14 @@ func (w *world) registerSerialModem(sc *godog.ScenarioContext) {
 		}
 		return ctx, nil
 	})
-	sc.Step(`^an IoT hub "([^"]*)" on (\d{4}-\d{2}-\d{2})$`, w.hubOnDate)
+	// The SPWF04 scenarios run their module against a hub of their own
+	// (spwf04_steps_test.go); the same words start either.
+	sc.Step(`^an IoT hub "([^"]*)" on (\d{4}-\d{2}-\d{2})$`, func(host, date string) error {
+		if w.inSPWF04Feature() {
+			return w.spwf04.hubOn(host, date)
+		}
+		return w.hubOnDate(host, date)
+	})
 	sc.Step(`^an? (nRF9151|nRF9161|nRF9160) DK running the Serial Modem application$`, w.serialModemBoard)
 	sc.Step(`^the host stores the real "([^"]*)" PEM in tag (\d+) as type (\d+)$`, w.storeRealRoot)
 	sc.Step(`^the host stores a self-made root named "([^"]*)" in tag (\d+) as type (\d+)$`, w.storeSelfMadeRoot)
@@ -69,7 +76,12 @@ func (w *world) registerSerialModem(sc *godog.ScenarioContext) {
 	sc.Step(`^the board prints:$`, w.prints)
 	sc.Step(`^the host connects the board as SAS device "([^"]*)" with sec tag (\d+)$`, w.connectSAS)
 	sc.Step(`^the host connects the board as "([^"]*)" with sec tag (\d+) and the password:$`, w.connectWithPasswordDoc)
-	sc.Step(`^the hub's reason is "([^"]*)"$`, w.hubReasonIs)
+	sc.Step(`^the hub's reason is "([^"]*)"$`, func(check string) error {
+		if w.inSPWF04Feature() {
+			return w.spwf04.hubReason(check)
+		}
+		return w.hubReasonIs(check)
+	})
 	sc.Step(`^the board's transcript says the real "([^"]*)" was replaced by its stand-in$`, w.transcriptMapped)
 	sc.Step(`^the host watches the hub's telemetry through its admin API$`, w.watchTelemetry)
 	sc.Step(`^the hub's admin API shows the telemetry "([^"]*)" from "([^"]*)"$`, w.telemetryFrom)

@@ -13,13 +13,13 @@ Feature: SPWF04SA MQTTCONN to Azure IoT Hub (forum/spwf04-mqttconn-azure.txt, S1
   Scenario: S1 the intermediate instead of the root
     Given the file "MicrosoftITTLSCA1.pem" is 2037 bytes long
     And a SAS token for "DeviceID" valid for a day
-    When the host types "AT+S.TLSCERT=content,2"
+    When the host writes "AT+S.TLSCERT=content,2"
     Then the module answers "AT-S.OK"
-    When the host types "AT+S.TLSCERT=ca,2037" and the file "MicrosoftITTLSCA1.pem"
+    When the host writes "AT+S.TLSCERT=ca,2037" and the file "MicrosoftITTLSCA1.pem"
     Then the module answers "AT-S.OK"
-    When the host types "AT+S.TLSCERT=auth,20" and the bytes "e5 9d 59 30 82 47 58 cc ac fa 08 54 36 86 7b 3a b5 04 4d f0"
+    When the host writes "AT+S.TLSCERT=auth,20" and the bytes "e5 9d 59 30 82 47 58 cc ac fa 08 54 36 86 7b 3a b5 04 4d f0"
     Then the module answers "AT-S.OK"
-    When the host types "AT+S.TLSCERT=content,1"
+    When the host writes "AT+S.TLSCERT=content,1"
     Then the module answers:
       """
       AT-S.List
@@ -29,7 +29,7 @@ Feature: SPWF04SA MQTTCONN to Azure IoT Hub (forum/spwf04-mqttconn-azure.txt, S1
       AT-S.Id:1
       AT-S.OK
       """
-    When the host types "AT+S.MQTTCONN=fabio-hub.azure-devices.net,8883,,2,fabio-hub.azure-devices.net/DeviceID,{SAS},DeviceID,,,,,"
+    When the host writes "AT+S.MQTTCONN=fabio-hub.azure-devices.net,8883,,2,fabio-hub.azure-devices.net/DeviceID,{SAS},DeviceID,,,,,"
     Then the module answers:
       """
       AT-S.Skip CA
@@ -40,13 +40,13 @@ Feature: SPWF04SA MQTTCONN to Azure IoT Hub (forum/spwf04-mqttconn-azure.txt, S1
 
   Scenario: S2 the root loaded, but the SAS token of the thread has expired
     Given a SAS token for "DeviceID" that expires at 1521901101
-    When the host types "AT+S.TLSCERT=ca,891" and the Baltimore root in DER
+    When the host writes "AT+S.TLSCERT=ca,891" and the Baltimore root in DER
     Then the module answers:
       """
       AT-S.SubjectKeyId:E5:9D:59:30:82:47:58:CC:AC:FA:08:54:36:86:7B:3A:B5:04:4D:F0
       AT-S.OK
       """
-    When the host types "AT+S.MQTTCONN=fabio-hub.azure-devices.net,8883,,2,fabio-hub.azure-devices.net/DeviceID/api-version=2016-11-14,{SAS},DeviceID,,,,,"
+    When the host writes "AT+S.MQTTCONN=fabio-hub.azure-devices.net,8883,,2,fabio-hub.azure-devices.net/DeviceID/api-version=2016-11-14,{SAS},DeviceID,,,,,"
     Then the module answers:
       """
       AT-S.Skip CA
@@ -61,13 +61,13 @@ Feature: SPWF04SA MQTTCONN to Azure IoT Hub (forum/spwf04-mqttconn-azure.txt, S1
 
   Scenario: S2 the root loaded, but the hub wants the device's X.509 certificate
     Given an X.509 device "CertDevice" in it
-    When the host types "AT+S.TLSCERT=ca,891" and the Baltimore root in DER
+    When the host writes "AT+S.TLSCERT=ca,891" and the Baltimore root in DER
     Then the module answers:
       """
       AT-S.SubjectKeyId:E5:9D:59:30:82:47:58:CC:AC:FA:08:54:36:86:7B:3A:B5:04:4D:F0
       AT-S.OK
       """
-    When the host types "AT+S.MQTTCONN=fabio-hub.azure-devices.net,8883,,2,fabio-hub.azure-devices.net/CertDevice/?api-version=2021-04-12,,CertDevice,,,,,"
+    When the host writes "AT+S.MQTTCONN=fabio-hub.azure-devices.net,8883,,2,fabio-hub.azure-devices.net/CertDevice/?api-version=2021-04-12,,CertDevice,,,,,"
     Then the module answers:
       """
       AT-S.Skip CA
@@ -83,13 +83,13 @@ Feature: SPWF04SA MQTTCONN to Azure IoT Hub (forum/spwf04-mqttconn-azure.txt, S1
   Scenario: S3 MQTT over WebSockets on 443 with a SAS token: telemetry out, a message in
     Given a SAS token for "DeviceID" valid for a day
     And the hub's admin API is watching the telemetry
-    When the host types "AT+S.TLSCERT=ca,891" and the Baltimore root in DER
+    When the host writes "AT+S.TLSCERT=ca,891" and the Baltimore root in DER
     Then the module answers:
       """
       AT-S.SubjectKeyId:E5:9D:59:30:82:47:58:CC:AC:FA:08:54:36:86:7B:3A:B5:04:4D:F0
       AT-S.OK
       """
-    When the host types "AT+S.MQTTCONN=fabio-hub.azure-devices.net,443,/$iothub/websocket?iothub-no-client-cert=true,2,fabio-hub.azure-devices.net/DeviceID,{SAS},DeviceID,60,15,0,,"
+    When the host writes "AT+S.MQTTCONN=fabio-hub.azure-devices.net,443,/$iothub/websocket?iothub-no-client-cert=true,2,fabio-hub.azure-devices.net/DeviceID,{SAS},DeviceID,60,15,0,,"
     Then the module answers:
       """
       AT-S.Skip CA
@@ -100,29 +100,29 @@ Feature: SPWF04SA MQTTCONN to Azure IoT Hub (forum/spwf04-mqttconn-azure.txt, S1
       AT-S.On:0
       AT-S.OK
       """
-    When the host types "AT+S.MQTTSUB=0,devices/DeviceID/messages/devicebound/#,1"
+    When the host writes "AT+S.MQTTSUB=0,devices/DeviceID/messages/devicebound/#,1"
     Then the module answers "AT-S.OK"
-    When the host types "AT+S.MQTTPUB=0,devices/DeviceID/messages/events/,,,14" and the text '{"temp":21.5}\n'
+    When the host writes "AT+S.MQTTPUB=0,devices/DeviceID/messages/events/,,,14" and the text '{"temp":21.5}\n'
     Then the module answers "AT-S.OK"
     And the hub's admin API shows the telemetry '{"temp":21.5}\n' from "DeviceID"
     When the admin API sends the cloud-to-device message "led on" to "DeviceID"
     Then the module indicates an MQTT message on "devices/DeviceID/messages/devicebound/" carrying "led on"
-    When the host types "AT+S.MQTTDISC=0"
+    When the host writes "AT+S.MQTTDISC=0"
     Then the module answers "AT-S.OK"
 
   Scenario: S4 the root from the file system, with an empty TLS store
     Given a SAS token for "DeviceID" valid for a day
-    When the host types "AT+S.TLSCERT=content,2"
+    When the host writes "AT+S.TLSCERT=content,2"
     Then the module answers "AT-S.OK"
-    When the host types "AT+S.FSC=e59d5930824758ccacfa085436867b3ab5044df0.ca,1261" and the file "e59d5930824758ccacfa085436867b3ab5044df0.ca"
+    When the host writes "AT+S.FSC=e59d5930824758ccacfa085436867b3ab5044df0.ca,1261" and the file "e59d5930824758ccacfa085436867b3ab5044df0.ca"
     Then the module answers "AT-S.OK"
-    When the host types "AT+S.FSL"
+    When the host writes "AT+S.FSL"
     Then the module answers:
       """
       AT-S.File:1261:e59d5930824758ccacfa085436867b3ab5044df0.ca
       AT-S.OK
       """
-    When the host types "AT+S.MQTTCONN=fabio-hub.azure-devices.net,443,/$iothub/websocket?iothub-no-client-cert=true,2,fabio-hub.azure-devices.net/DeviceID,{SAS},DeviceID,60,15,0,,"
+    When the host writes "AT+S.MQTTCONN=fabio-hub.azure-devices.net,443,/$iothub/websocket?iothub-no-client-cert=true,2,fabio-hub.azure-devices.net/DeviceID,{SAS},DeviceID,60,15,0,,"
     Then the module answers:
       """
       AT-S.Loading:1:1
@@ -132,11 +132,11 @@ Feature: SPWF04SA MQTTCONN to Azure IoT Hub (forum/spwf04-mqttconn-azure.txt, S1
       AT-S.On:0
       AT-S.OK
       """
-    When the host types "AT+S.MQTTDISC=0"
+    When the host writes "AT+S.MQTTDISC=0"
     Then the module answers "AT-S.OK"
-    When the host types "AT+S.FSD=e59d5930824758ccacfa085436867b3ab5044df0.ca"
+    When the host writes "AT+S.FSD=e59d5930824758ccacfa085436867b3ab5044df0.ca"
     Then the module answers "AT-S.OK"
-    When the host types "AT+S.MQTTCONN=fabio-hub.azure-devices.net,443,/$iothub/websocket?iothub-no-client-cert=true,2,fabio-hub.azure-devices.net/DeviceID,{SAS},DeviceID,60,15,0,,"
+    When the host writes "AT+S.MQTTCONN=fabio-hub.azure-devices.net,443,/$iothub/websocket?iothub-no-client-cert=true,2,fabio-hub.azure-devices.net/DeviceID,{SAS},DeviceID,60,15,0,,"
     Then the module answers:
       """
       AT-S.Skip CA
@@ -147,13 +147,13 @@ Feature: SPWF04SA MQTTCONN to Azure IoT Hub (forum/spwf04-mqttconn-azure.txt, S1
   Scenario: the module's clock is wrong: the chain is checked at the module's time
     Given a SAS token for "DeviceID" valid for a day
     And the host sets the module's clock to 2026-12-01
-    When the host types "AT+S.TLSCERT=ca,891" and the Baltimore root in DER
+    When the host writes "AT+S.TLSCERT=ca,891" and the Baltimore root in DER
     Then the module answers:
       """
       AT-S.SubjectKeyId:E5:9D:59:30:82:47:58:CC:AC:FA:08:54:36:86:7B:3A:B5:04:4D:F0
       AT-S.OK
       """
-    When the host types "AT+S.MQTTCONN=fabio-hub.azure-devices.net,8883,,2,fabio-hub.azure-devices.net/DeviceID,{SAS},DeviceID,,,,,"
+    When the host writes "AT+S.MQTTCONN=fabio-hub.azure-devices.net,8883,,2,fabio-hub.azure-devices.net/DeviceID,{SAS},DeviceID,,,,,"
     Then the module answers:
       """
       AT-S.Skip CA

@@ -60,6 +60,7 @@ const spwf04SSID, spwf04Key = "lab", "lab-wpa2-key"
 
 func (w *world) registerSPWF04(sc *godog.ScenarioContext) {
 	s := &spwf04World{w: w, keys: map[string]string{}}
+	w.spwf04 = s
 	sc.After(func(ctx context.Context, _ *godog.Scenario, err error) (context.Context, error) {
 		if err != nil && s.board != nil {
 			fmt.Fprintf(os.Stderr, "\n--- SPWF04 transcript ---\n%s--- end ---\n", s.board.Transcript())
@@ -72,7 +73,6 @@ func (w *world) registerSPWF04(sc *godog.ScenarioContext) {
 		s.close()
 		return ctx, nil
 	})
-	sc.Step(`^an IoT hub "([^"]*)" on (\d{4}-\d\d-\d\d)$`, s.hubOn)
 	sc.Step(`^a SAS device "([^"]*)" in it$`, s.sasDevice)
 	sc.Step(`^an X\.509 device "([^"]*)" in it$`, s.x509Device)
 	sc.Step(`^an SPWF04SA module with its clock set to the same date$`, s.module)
@@ -80,16 +80,15 @@ func (w *world) registerSPWF04(sc *godog.ScenarioContext) {
 	sc.Step(`^the host sets the module's clock to (\d{4}-\d\d-\d\d)$`, s.setClock)
 	sc.Step(`^a SAS token for "([^"]*)" that expires at (\d+)$`, s.sasToken)
 	sc.Step(`^a SAS token for "([^"]*)" valid for a day$`, s.sasTokenDay)
-	sc.Step(`^the host types "([^"]*)"$`, s.sends)
-	sc.Step(`^the host types "([^"]*)" and the file "([^"]*)"$`, s.sendsFile)
-	sc.Step(`^the host types "([^"]*)" and the Baltimore root in DER$`, s.sendsBaltimoreDER)
-	sc.Step(`^the host types "([^"]*)" and the bytes "([0-9a-f ]+)"$`, s.sendsBytes)
-	sc.Step(`^the host types "([^"]*)" and the text '([^']*)'$`, s.sendsText)
+	sc.Step(`^the host writes "([^"]*)"$`, s.sends)
+	sc.Step(`^the host writes "([^"]*)" and the file "([^"]*)"$`, s.sendsFile)
+	sc.Step(`^the host writes "([^"]*)" and the Baltimore root in DER$`, s.sendsBaltimoreDER)
+	sc.Step(`^the host writes "([^"]*)" and the bytes "([0-9a-f ]+)"$`, s.sendsBytes)
+	sc.Step(`^the host writes "([^"]*)" and the text '([^']*)'$`, s.sendsText)
 	sc.Step(`^the file "([^"]*)" is (\d+) bytes long$`, s.fileLength)
 	sc.Step(`^the module answers:$`, s.answers)
 	sc.Step(`^the module answers "([^"]*)"$`, s.answersOne)
 	sc.Step(`^the module indicates "([^"]*)"$`, s.indicates)
-	sc.Step(`^the hub's reason is "([^"]*)"$`, s.hubReason)
 	sc.Step(`^the hub's admin API is watching the telemetry$`, s.watchTelemetry)
 	sc.Step(`^the hub's admin API shows the telemetry '([^']*)' from "([^"]*)"$`, s.showsTelemetry)
 	sc.Step(`^the admin API sends the cloud-to-device message "([^"]*)" to "([^"]*)"$`, s.sendC2D)

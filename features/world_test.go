@@ -34,11 +34,14 @@ type world struct {
 	fx     *fixtures
 	hub    hubWorld
 	sm     smWorld
-	dir    string
-	model  string
-	board  *board.Board
-	cancel context.CancelFunc
-	done   chan error
+	spwf04 *spwf04World
+	// feature is the file of the running scenario.
+	feature string
+	dir     string
+	model   string
+	board   *board.Board
+	cancel  context.CancelFunc
+	done    chan error
 
 	serial   *hosttool.Serial // the host's port for raw AT steps
 	toolLog  [][]hosttool.Event
@@ -60,7 +63,8 @@ func newWorld(t *testing.T, fx *fixtures) *world {
 const linePause = 5 * time.Millisecond
 
 func (w *world) register(sc *godog.ScenarioContext) {
-	sc.Before(func(ctx context.Context, _ *godog.Scenario) (context.Context, error) {
+	sc.Before(func(ctx context.Context, s *godog.Scenario) (context.Context, error) {
+		w.feature = s.Uri
 		dir, err := os.MkdirTemp("", "modemsim-feature-*")
 		w.dir = dir
 		return ctx, err
@@ -132,6 +136,9 @@ func (w *world) startBoard() error {
 	go func() { w.done <- b.Run(ctx) }()
 	return nil
 }
+
+// inSPWF04Feature reports whether the scenario is one of the SPWF04 thread's.
+func (w *world) inSPWF04Feature() bool { return strings.Contains(w.feature, "spwf04") }
 
 // nrf91 is the scenario board's nRF91 hardware.
 func (w *world) nrf91() *board.NRF91 {

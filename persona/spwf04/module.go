@@ -51,8 +51,13 @@ type Hardware struct {
 	MAC     string // nv_wifi_macaddr
 	AP      AccessPoint
 	Network NetworkFunc // nil: no network (MQTTCONN fails with 111)
-	Clock   func() time.Time
-	Logger  *slog.Logger
+	// RealKeyID maps a key id the hub serves (a stand-in root's) to the key
+	// id of the real root of the same name, so the module's lookup by key
+	// id finds a stored real root as it would against the real hub
+	// (DESIGN.md "Real roots vs stand-ins"); nil maps nothing.
+	RealKeyID func(served []byte) (real []byte, ok bool)
+	Clock     func() time.Time
+	Logger    *slog.Logger
 }
 
 // Config are the firmware's settings: what the notes leave unknown [U].

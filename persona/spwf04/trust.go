@@ -37,6 +37,8 @@ type trustStore struct {
 	files   map[string]*x509.Certificate // lower-case hex key id → anchor
 	store   *x509.Certificate
 	storeID []byte // from auth, or extracted on a DER load
+	// realKeyID maps a served stand-in key id to the real root's (Hardware.RealKeyID).
+	realKeyID func([]byte) ([]byte, bool)
 }
 
 // anchors are the certificates the stack may verify with: only those the
@@ -65,6 +67,11 @@ func (t trustStore) find(chain []*x509.Certificate) (lines []string, anchor *x50
 	if len(need) == 0 {
 		need = top.SubjectKeyId // a self-signed top names itself
 	}
+	if t.realKeyID != nil {
+		if real, ok := t.realKeyID(need); ok {
+			need = real
+		}
+	}
 	if c := t.files[hex.EncodeToString(need)]; c != nil && len(need) > 0 {
 		return nil, c, volumeFlash
 	}
@@ -91,7 +98,7 @@ func (m *Module) loadingLines(chain []*x509.Certificate, volume int) []string {
 
 // loadTrust reads the anchors and the client credentials for a connection.
 func (m *Module) loadTrust() (trustStore, tlsSource, error) {
-	t := trustStore{files: map[string]*x509.Certificate{}}
+	t := trustStore{files: map[string]*x509.Certificate{}, realKeyID: m.hw.RealKeyID}
 	files, err := m.hw.Flash.Files()
 	if err != nil {
 		return t, tlsSource{}, err
@@ -214,7 +221,7 @@ var errNotFoundByKeyID = errors.New("spwf04: the chain's issuer is not a stored 
 func (m *Module) verifier(t trustStore, h *handshake) func(tls.ConnectionState) error {
 	return func(cs tls.ConnectionState) error {
 		lines, anchor, volume := t.find(cs.PeerCertificates)
-		if anchor == nil || !verifiedWith(cs.VerifiedChains, anchor) {
+		if anchor == nil || !t.verifiedWith(cs.VerifiedChains, anchor) {
 			h.lines, h.certErr = lines, m.cfg.CertUnknownCA
 			return errNotFoundByKeyID
 		}
@@ -225,11 +232,18 @@ func (m *Module) verifier(t trustStore, h *handshake) func(tls.ConnectionState) 
 }
 
 // verifiedWith tells whether a verified chain ends in anchor. A real root
-// the stack replaced by its stand-in has the same subject and key id.
-func verifiedWith(chains [][]*x509.Certificate, anchor *x509.Certificate) bool {
+// the stack replaced by its stand-in has the same subject, and its key id
+// maps back to the real one.
+func (t trustStore) verifiedWith(chains [][]*x509.Certificate, anchor *x509.Certificate) bool {
 	for _, ch := range chains {
 		end := ch[len(ch)-1]
-		if bytes.Equal(end.RawSubject, anchor.RawSubject) && bytes.Equal(end.SubjectKeyId, anchor.SubjectKeyId) {
+		id := end.SubjectKeyId
+		if t.realKeyID != nil {
+			if real, ok := t.realKeyID(id); ok {
+				id = real
+			}
+		}
+		if bytes.Equal(end.RawSubject, anchor.RawSubject) && bytes.Equal(id, anchor.SubjectKeyId) {
 			return true
 		}
 	}
