@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -17,6 +18,7 @@ import (
 type Fleet struct {
 	Boards  []*Board // in the order of the configs
 	watcher *ptyport.Watcher
+	took    time.Duration // how long OpenFleet took
 }
 
 // openParallel bounds boards opened at once: opening a new board is mostly
@@ -34,6 +36,7 @@ func (c *Catalog) OpenFleet(ctx context.Context, cfgs []Config, log *slog.Logger
 	if err != nil {
 		return nil, fmt.Errorf("fleet: %w", err)
 	}
+	start := time.Now()
 	f := &Fleet{Boards: make([]*Board, len(cfgs)), watcher: w}
 	defer func() {
 		if err != nil {
@@ -72,8 +75,12 @@ func (c *Catalog) OpenFleet(ctx context.Context, cfgs []Config, log *slog.Logger
 		}
 		return nil, err
 	}
+	f.took = time.Since(start)
 	return f, nil
 }
+
+// StartTime is how long opening the fleet took.
+func (f *Fleet) StartTime() time.Duration { return f.took }
 
 // Run serves every board until ctx ends; the first board that fails ends
 // the run of all.

@@ -45,6 +45,9 @@ type portRecord struct {
 }
 
 func writePortRecord(dir, pty string, cfg PortConfig) error {
+	if cfg.Link == "" && cfg.DeviceNode == "" {
+		return nil // nothing a crash could leave behind
+	}
 	rec := portRecord{PID: os.Getpid(), PTY: pty, DeviceNode: cfg.DeviceNode}
 	if cfg.Link != "" {
 		abs, err := filepath.Abs(cfg.Link)

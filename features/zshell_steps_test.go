@@ -133,8 +133,11 @@ func (z *zshellWorld) types(w *world, line string) error {
 	for time.Now().Before(deadline) {
 		got = append(got, w.serial.ReadFor(20*time.Millisecond)...)
 		s := stripANSI(string(got))
-		if strings.HasSuffix(s, "uart:~$ ") && strings.Contains(s, "\r\n") {
-			z.out = s
+		// What an earlier step left unread (a prompt after the last chunk
+		// nrfcredstore sent) comes first: wait for the echo of this line,
+		// then its answer and the prompt after it.
+		if i := strings.Index(s, line+"\r\n"); i >= 0 && strings.HasSuffix(s[i:], "uart:~$ ") {
+			z.out = s[i:]
 			return nil
 		}
 	}
