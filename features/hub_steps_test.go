@@ -221,7 +221,7 @@ func (w *world) reasonNamesString(check string, doc *godog.DocString) error {
 }
 
 func (w *world) ownRoot(name string) error {
-	now := time.Now()
+	now := w.boardClock()() // the scenario's date, where it sets one
 	ca, err := pki.NewCA(rand.Reader, name, nil, now.Add(-time.Hour), now.AddDate(5, 0, 0))
 	w.hub.authorities[name] = ca
 	return err
@@ -232,7 +232,7 @@ func (w *world) deviceCert(cn, issuer string) error {
 	if !ok {
 		return fmt.Errorf("no CA %q", issuer)
 	}
-	now := time.Now()
+	now := w.boardClock()()
 	var err error
 	w.hub.device, err = pki.NewLeaf(rand.Reader, cn, ca, now.Add(-time.Hour), now.AddDate(1, 0, 0))
 	w.hub.deviceCA = ca
@@ -258,7 +258,7 @@ func (w *world) uploadCA(name string, verify bool) error {
 	if err != nil {
 		return err
 	}
-	proof, err := pki.NewVerificationCert(rand.Reader, code, ca, time.Now())
+	proof, err := pki.NewVerificationCert(rand.Reader, code, ca, w.boardClock()())
 	if err != nil {
 		return err
 	}

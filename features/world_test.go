@@ -35,6 +35,9 @@ type world struct {
 	hub    hubWorld
 	sm     smWorld
 	spwf04 *spwf04World
+	// fleet is D4's boards, fleetStops what stops them.
+	fleet      []*keygenBoard
+	fleetStops []func()
 	// feature is the file of the running scenario.
 	feature string
 	dir     string
@@ -85,6 +88,7 @@ func (w *world) register(sc *godog.ScenarioContext) {
 	w.registerSerialModem(sc)
 	w.registerZShell(sc)
 	w.registerSPWF04(sc)
+	w.registerAzureSample(sc)
 	sc.Step(`^an? (nRF9151|nRF9161|nRF9160) DK running the at_client sample$`, w.boardRunning)
 	sc.Step(`^the simulator restarts with the same state directory$`, w.restart)
 
