@@ -107,6 +107,9 @@ func (m *fakeModem) Handle(_ context.Context, cmd atparser.Command) atparser.Res
 	m.mu.Unlock()
 	if cmd.Line == "AT+CFUN=1" && sink != nil {
 		go func() {
+			// A real registration takes seconds; the sample prints its
+			// device ID and host name meanwhile (the forum log's order).
+			time.Sleep(200 * time.Millisecond)
 			sink(`+CEREG: 2,"81A3","03238D0A",7`)
 			sink(`+CSCON: 1`)
 			sink(`+CEREG: 1,"81A3","03238D0A",7,,,"11100000","11100000"`)

@@ -231,18 +231,23 @@ func (f *Firmware) ModemURC(line string) {
 	reg := n == 1 || n == 5
 	f.mu.Lock()
 	was := f.registered
-	f.registered = reg
 	s := f.session
-	f.mu.Unlock()
 	if reg == was {
+		f.mu.Unlock()
 		return
 	}
+	if reg {
+		// Logged before main can see the link up: the event handler's line
+		// comes before main's "Connected to network", as on the device.
+		f.out.log(mL4Up)
+	}
+	f.registered = reg
+	f.mu.Unlock()
 	select {
 	case f.regCh <- struct{}{}:
 	default:
 	}
 	if reg {
-		f.out.log(mL4Up)
 		return
 	}
 	f.out.log(mL4Down)
