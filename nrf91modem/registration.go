@@ -197,42 +197,38 @@ func subscription(cmd atparser.Command, hi int64) (int, bool) {
 	return int(n), true
 }
 
-func handleCEREG(_ context.Context, m *Modem, cmd atparser.Command) atparser.Response {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	switch cmd.Kind {
-	case atparser.KindRead:
-		return atparser.OK(fmt.Sprintf("+CEREG: %d,%s", m.cereg, m.ceregFieldsLocked()))
-	case atparser.KindTest:
-		return atparser.OK(ceregTestAnswer)
-	case atparser.KindSet:
-		n, ok := subscription(cmd, ceregMax)
-		if !ok {
-			return atparser.Error()
+// subscriptionCommand is the shape +CEREG and +CSCON share: the read form
+// answers the subscription level and the state's fields, the set form takes
+// a level up to max [S nrf91 AT reference, +CEREG and +CSCON].
+func subscriptionCommand(name string, level func(*Modem) *int, max int64, fields func(*Modem) string, test string) handler {
+	return func(_ context.Context, m *Modem, cmd atparser.Command) atparser.Response {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		switch cmd.Kind {
+		case atparser.KindRead:
+			return atparser.OK(fmt.Sprintf("%s: %d,%s", name, *level(m), fields(m)))
+		case atparser.KindTest:
+			return atparser.OK(test)
+		case atparser.KindSet:
+			n, ok := subscription(cmd, max)
+			if !ok {
+				return atparser.Error()
+			}
+			*level(m) = n
+			return atparser.OK()
 		}
-		m.cereg = n
-		return atparser.OK()
+		return atparser.Error()
 	}
-	return atparser.Error()
 }
 
-func handleCSCON(_ context.Context, m *Modem, cmd atparser.Command) atparser.Response {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	switch cmd.Kind {
-	case atparser.KindRead:
-		return atparser.OK(fmt.Sprintf("+CSCON: %d,%s", m.cscon, m.csconFieldsLocked()))
-	case atparser.KindTest:
-		return atparser.OK(csconTestAnswer)
-	case atparser.KindSet:
-		n, ok := subscription(cmd, csconMax)
-		if !ok {
-			return atparser.Error()
-		}
-		m.cscon = n
-		return atparser.OK()
-	}
-	return atparser.Error()
+func handleCEREG(ctx context.Context, m *Modem, cmd atparser.Command) atparser.Response {
+	return subscriptionCommand("+CEREG", func(m *Modem) *int { return &m.cereg }, ceregMax,
+		(*Modem).ceregFieldsLocked, ceregTestAnswer)(ctx, m, cmd)
+}
+
+func handleCSCON(ctx context.Context, m *Modem, cmd atparser.Command) atparser.Response {
+	return subscriptionCommand("+CSCON", func(m *Modem) *int { return &m.cscon }, csconMax,
+		(*Modem).csconFieldsLocked, csconTestAnswer)(ctx, m, cmd)
 }
 
 func handleCNEC(_ context.Context, m *Modem, cmd atparser.Command) atparser.Response {
