@@ -37,7 +37,6 @@ Feature: The azure_iot_hub sample on an nRF9160 DK, from its prj.conf
       <inf> azure_iot_hub_sample: AZURE_IOT_HUB_EVT_CONNECTED
       <inf> azure_iot_hub_sample: AZURE_IOT_HUB_EVT_READY
       <inf> azure_iot_hub_sample: Event was successfully sent
-      <inf> azure_iot_hub_sample: AZURE_IOT_HUB_EVT_TWIN_RECEIVED
       """
 
   Scenario: D1 from the device: the CA was uploaded to DPS but never verified
