@@ -110,6 +110,8 @@ func TestPages(t *testing.T) {
 	c, err := v.device(t, "dev1", "")
 	require.NoError(t, err)
 	_ = c
+	// mochi may establish the session a moment after the CONNACK.
+	require.Eventually(t, func() bool { return v.e.Connected("dev1") }, 10*time.Second, 10*time.Millisecond)
 
 	code, body := v.get(t, "/ui/")
 	require.Equal(t, http.StatusOK, code)
