@@ -42,13 +42,11 @@ func validDeviceID(id string) bool {
 	return true
 }
 
-// CreateDevice adds a device identity.
-func (s *Service) CreateDevice(spec DeviceSpec) (Device, error) {
-	if !validDeviceID(spec.ID) {
-		return Device{}, fmt.Errorf("%w: device id %q", ErrInvalid, spec.ID)
-	}
-	d := Device{ID: spec.ID, Auth: spec.Auth, Disabled: spec.Disabled, Created: s.now(),
-		Twin: Twin{Desired: map[string]any{}, Reported: map[string]any{}, DesiredVersion: 1, ReportedVersion: 1}}
+// setCredentials gives d the authentication spec asks for, generating SAS
+// keys that spec leaves out; create and update share the rules.
+func setCredentials(d *Device, spec DeviceSpec) error {
+	d.Auth = spec.Auth
+	d.PrimaryKey, d.SecondaryKey, d.PrimaryThumbprint, d.SecondaryThumbprint = "", "", "", ""
 	switch spec.Auth {
 	case AuthSAS:
 		d.PrimaryKey, d.SecondaryKey = spec.PrimaryKey, spec.SecondaryKey
@@ -60,13 +58,25 @@ func (s *Service) CreateDevice(spec DeviceSpec) (Device, error) {
 		}
 	case AuthSelfSigned:
 		if spec.PrimaryThumbprint == "" {
-			return Device{}, fmt.Errorf("%w: self-signed device needs a primary thumbprint", ErrInvalid)
+			return fmt.Errorf("%w: self-signed device needs a primary thumbprint", ErrInvalid)
 		}
-		d.PrimaryThumbprint = normThumb(spec.PrimaryThumbprint)
-		d.SecondaryThumbprint = normThumb(spec.SecondaryThumbprint)
+		d.PrimaryThumbprint, d.SecondaryThumbprint = normThumb(spec.PrimaryThumbprint), normThumb(spec.SecondaryThumbprint)
 	case AuthCA:
 	default:
-		return Device{}, fmt.Errorf("%w: authentication type %q", ErrInvalid, spec.Auth)
+		return fmt.Errorf("%w: authentication type %q", ErrInvalid, spec.Auth)
+	}
+	return nil
+}
+
+// CreateDevice adds a device identity.
+func (s *Service) CreateDevice(spec DeviceSpec) (Device, error) {
+	if !validDeviceID(spec.ID) {
+		return Device{}, fmt.Errorf("%w: device id %q", ErrInvalid, spec.ID)
+	}
+	d := Device{ID: spec.ID, Auth: spec.Auth, Disabled: spec.Disabled, Created: s.now(),
+		Twin: Twin{Desired: map[string]any{}, Reported: map[string]any{}, DesiredVersion: 1, ReportedVersion: 1}}
+	if err := setCredentials(&d, spec); err != nil {
+		return Device{}, err
 	}
 	s.reg.mu.Lock()
 	defer s.reg.mu.Unlock()

@@ -52,27 +52,8 @@ func (s *Service) UpdateDevice(spec DeviceSpec, ifMatch string) (Device, error) 
 		if err := matchETag(ifMatch, d.ETag()); err != nil {
 			return err
 		}
-		d.Auth, d.Disabled = spec.Auth, spec.Disabled
-		d.PrimaryKey, d.SecondaryKey, d.PrimaryThumbprint, d.SecondaryThumbprint = "", "", "", ""
-		switch spec.Auth {
-		case AuthSAS:
-			d.PrimaryKey, d.SecondaryKey = spec.PrimaryKey, spec.SecondaryKey
-			if d.PrimaryKey == "" {
-				d.PrimaryKey = newKey()
-			}
-			if d.SecondaryKey == "" {
-				d.SecondaryKey = newKey()
-			}
-		case AuthSelfSigned:
-			if spec.PrimaryThumbprint == "" {
-				return fmt.Errorf("%w: self-signed device needs a primary thumbprint", ErrInvalid)
-			}
-			d.PrimaryThumbprint, d.SecondaryThumbprint = normThumb(spec.PrimaryThumbprint), normThumb(spec.SecondaryThumbprint)
-		case AuthCA:
-		default:
-			return fmt.Errorf("%w: authentication type %q", ErrInvalid, spec.Auth)
-		}
-		return nil
+		d.Disabled = spec.Disabled
+		return setCredentials(d, spec)
 	})
 	if err != nil {
 		return Device{}, err
