@@ -809,6 +809,9 @@ func TestPersistentSessionC2D(t *testing.T) {
 	require.NoError(t, err)
 	d = h.mustConnect(dial{id: "dev1", pass: tok, clean: false})
 	assert.Equal(t, "while away", string(d.waitMsg(t, "devices/dev1/messages/devicebound/").Payload()))
+	// paho acknowledges after the handler returns; a message not yet
+	// completed is delivered again, as the real hub does (at least once).
+	require.Eventually(t, func() bool { return len(h.e.PendingC2D("dev1")) == 0 }, 10*time.Second, 10*time.Millisecond)
 
 	// CleanSession=1 forgets the subscription: nothing arrives until subscribing.
 	d.c.Disconnect(100)
