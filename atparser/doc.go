@@ -9,8 +9,9 @@
 //     /work/shared/protocols/nrf91.md §1.1): quote-aware (CR, LF and NUL
 //     inside "…" are content, so a multi-line PEM in AT%CMNG arrives whole),
 //     a configurable terminator, BS/DEL editing, a hard cap of
-//     DefaultMaxLen-1 bytes, whitespace-only lines dropped, and raw
-//     length-prefixed payloads (ExpectRaw) for SPWF04-style commands.
+//     DefaultMaxLen-1 bytes, and whitespace-only lines dropped. Raw
+//     payloads after a command (SPWF04 TLSCERT) are the engine's job
+//     (atengine.Payload).
 //   - Parse splits one line into name, kind (exec/set/read/test) and typed
 //     parameters.
 //

@@ -77,12 +77,11 @@ var special = [256]bool{
 	byteDEL:       true,
 }
 
-// Frame is one completed command (or raw payload) taken from the byte stream.
+// Frame is one completed command taken from the byte stream.
 type Frame struct {
 	Line      []byte // the command without its terminator; caller owns it
 	Truncated bool   // bytes were dropped at the cap
 	Dropped   int    // how many
-	Raw       bool   // produced by ExpectRaw
 }
 
 // FramerOption configures a Framer.
@@ -120,10 +119,6 @@ type Framer struct {
 	buf      []byte // stored command bytes, never longer than maxLen-1
 	inQuotes bool
 	dropped  int // bytes dropped at the cap for the current command
-
-	rawWant int    // bytes still expected for the raw frame
-	raw     []byte // raw bytes received so far
-	rawOn   bool
 }
 
 // NewFramer returns a Framer with TermAny and DefaultMaxLen unless told otherwise.
@@ -145,22 +140,10 @@ func (f *Framer) limit() int { return f.maxLen - 1 }
 // Scan consumes bytes from p until one frame completes or p is exhausted; it
 // returns the bytes consumed and whether fr is a completed frame. Bytes after
 // a completed frame are left for the next call, so the caller can switch to
-// ExpectRaw between frames. Whitespace-only lines never complete a frame.
+// reading a raw payload between frames (atengine.Payload). Whitespace-only
+// lines never complete a frame.
 func (f *Framer) Scan(p []byte) (n int, fr Frame, ok bool) {
 	for n < len(p) {
-		if f.rawOn {
-			take := min(len(p)-n, f.rawWant)
-			f.raw = append(f.raw, p[n:n+take]...)
-			f.rawWant -= take
-			n += take
-			if f.rawWant > 0 {
-				return n, Frame{}, false
-			}
-			fr = Frame{Line: f.raw, Raw: true}
-			f.raw, f.rawOn = nil, false
-			return n, fr, true
-		}
-
 		c := p[n]
 		if !special[c] {
 			// Fast path: a run of ordinary bytes.
@@ -264,37 +247,18 @@ func (f *Framer) send() (Frame, bool) {
 	return Frame{Line: bytes.Clone(line), Truncated: dropped > 0, Dropped: dropped}, true
 }
 
-// Reset drops a partial command and any raw payload in progress (client
-// closed the port, idle timeout).
+// Reset drops a partial command (client closed the port, idle timeout).
 func (f *Framer) Reset() {
 	f.buf, f.inQuotes, f.dropped = f.buf[:0], false, 0
-	f.raw, f.rawWant, f.rawOn = nil, 0, false
 }
 
-// Pending reports whether a partial command or raw payload is buffered.
+// Pending reports whether a partial command is buffered.
 // A command whose bytes were all deleted by backspace still counts while the
 // quote flag is set, because the state machine is not back at its start.
 func (f *Framer) Pending() bool {
-	return len(f.buf) > 0 || f.inQuotes || f.dropped > 0 || len(f.raw) > 0
+	return len(f.buf) > 0 || f.inQuotes || f.dropped > 0
 }
 
 // InQuotes reports whether the framer is inside a "…" string, where CR, LF
 // and NUL are content.
 func (f *Framer) InQuotes() bool { return f.inQuotes }
-
-// ExpectRaw makes the next n bytes one Raw frame, without terminator, quote,
-// backspace or cap processing (SPWF04 `AT+S.TLSCERT=ca,<len>` payloads follow
-// the CR directly [S spwf04.md §1a]). Call it between frames; a partially
-// buffered command is kept and resumes after the payload. n <= 0 cancels a
-// pending expectation. The caller bounds n: it decides from a parsed length
-// parameter, so memory stays bounded by the dialect's own limit.
-func (f *Framer) ExpectRaw(n int) {
-	if n <= 0 {
-		f.raw, f.rawWant, f.rawOn = nil, 0, false
-		return
-	}
-	f.raw, f.rawWant, f.rawOn = make([]byte, 0, min(n, 64*1024)), n, true
-}
-
-// RawRemaining is how many payload bytes ExpectRaw still waits for.
-func (f *Framer) RawRemaining() int { return f.rawWant }

@@ -86,7 +86,6 @@ func TestFramerTerminators(t *testing.T) {
 			assert.Equal(t, tc.pending, f.Pending())
 			for _, fr := range got {
 				assert.False(t, fr.Truncated)
-				assert.False(t, fr.Raw)
 			}
 		})
 	}
@@ -270,71 +269,6 @@ func TestFramerResetAndPending(t *testing.T) {
 	assert.True(t, g.Pending())
 }
 
-func TestFramerExpectRaw(t *testing.T) {
-	t.Run("payload after command", func(t *testing.T) {
-		f := NewFramer(WithTerminator(TermCR))
-		in := []byte("AT+S.FSC=/f,7\rab\r\n\"\x00cAT\r")
-		n, fr, ok := f.Scan(in)
-		require.True(t, ok)
-		assert.Equal(t, "AT+S.FSC=/f,7", string(fr.Line))
-		in = in[n:]
-		f.ExpectRaw(7)
-		assert.False(t, f.Pending(), "nothing received yet")
-		assert.Equal(t, 7, f.RawRemaining())
-		n, fr, ok = f.Scan(in)
-		require.True(t, ok)
-		assert.Equal(t, 7, n)
-		assert.Equal(t, Frame{Line: []byte("ab\r\n\"\x00c"), Raw: true}, fr)
-		assert.Equal(t, []string{"AT"}, lines(scanAll(t, f, in[n:])))
-		assert.False(t, f.InQuotes(), "a quote in the payload does not toggle")
-	})
-	t.Run("payload split across reads", func(t *testing.T) {
-		f := NewFramer()
-		f.ExpectRaw(5)
-		n, _, ok := f.Scan([]byte("ab"))
-		assert.False(t, ok)
-		assert.Equal(t, 2, n)
-		assert.True(t, f.Pending())
-		assert.Equal(t, 3, f.RawRemaining())
-		n, fr, ok := f.Scan([]byte("c\x08\rAT\r"))
-		require.True(t, ok)
-		assert.Equal(t, 3, n)
-		assert.Equal(t, "abc\x08\r", string(fr.Line))
-		assert.True(t, fr.Raw)
-		assert.Zero(t, f.RawRemaining())
-	})
-	t.Run("payload is not capped", func(t *testing.T) {
-		f := NewFramer(WithMaxLen(16))
-		payload := bytes.Repeat([]byte{0xAB}, 10000)
-		f.ExpectRaw(len(payload))
-		got := scanAll(t, f, payload)
-		require.Len(t, got, 1)
-		assert.Equal(t, payload, got[0].Line)
-		assert.False(t, got[0].Truncated)
-	})
-	t.Run("partial command resumes after payload", func(t *testing.T) {
-		f := NewFramer()
-		scanAll(t, f, []byte("AT+C"))
-		f.ExpectRaw(2)
-		got := scanAll(t, f, []byte("\r\rGSN\r"))
-		assert.Equal(t, []Frame{{Line: []byte("\r\r"), Raw: true}, {Line: []byte("AT+CGSN")}}, got)
-	})
-	t.Run("reset cancels payload", func(t *testing.T) {
-		f := NewFramer()
-		f.ExpectRaw(10)
-		scanAll(t, f, []byte("abc"))
-		f.Reset()
-		assert.Zero(t, f.RawRemaining())
-		assert.Equal(t, []string{"AT"}, lines(scanAll(t, f, []byte("AT\r"))))
-	})
-	t.Run("zero cancels", func(t *testing.T) {
-		f := NewFramer()
-		f.ExpectRaw(3)
-		f.ExpectRaw(0)
-		assert.Equal(t, []string{"AT"}, lines(scanAll(t, f, []byte("AT\r"))))
-	})
-}
-
 // refFramer transcribes at_host.c uart_rx_handler literally (fixed array,
 // byte at a time), with this package's two documented departures: TermAny,
 // and the CR of a CRLF terminator removed from the line.
@@ -409,9 +343,8 @@ func refFrames(term Terminator, maxLen int, p []byte) []Frame {
 	return out
 }
 
-// chunkedFrames feeds p in random-sized pieces. With rawTrigger, a frame
-// whose line starts with 'R' makes the next line[1]%16 bytes a raw frame.
-func chunkedFrames(t testing.TB, f *Framer, p []byte, rng *rand.Rand, rawTrigger bool) []Frame {
+// chunkedFrames feeds p in random-sized pieces.
+func chunkedFrames(t testing.TB, f *Framer, p []byte, rng *rand.Rand) []Frame {
 	t.Helper()
 	var out []Frame
 	for len(p) > 0 {
@@ -431,9 +364,6 @@ func chunkedFrames(t testing.TB, f *Framer, p []byte, rng *rand.Rand, rawTrigger
 				continue
 			}
 			out = append(out, fr)
-			if rawTrigger && !fr.Raw && len(fr.Line) > 1 && fr.Line[0] == 'R' {
-				f.ExpectRaw(int(fr.Line[1] % 16))
-			}
 		}
 	}
 	return out
@@ -452,7 +382,7 @@ func TestFramerMatchesReference(t *testing.T) {
 					p[i] = alphabet[rng.IntN(len(alphabet))]
 				}
 				want := refFrames(term, maxLen, p)
-				got := chunkedFrames(t, NewFramer(WithTerminator(term), WithMaxLen(maxLen)), p, rng, false)
+				got := chunkedFrames(t, NewFramer(WithTerminator(term), WithMaxLen(maxLen)), p, rng)
 				require.Equal(t, want, got, "term=%v maxLen=%d input=%q", term, maxLen, p)
 			}
 		}
