@@ -32,6 +32,7 @@ type azureWorld struct {
 
 func (w *world) registerAzureSample(sc *godog.ScenarioContext) {
 	a := &azureWorld{}
+	w.registerNRF7002DKSample(sc, a)
 	sc.Step(`^an nRF9160 DK on the hub's network whose tag (\d+) holds the device certificate with its root, its key and the real "([^"]*)"$`,
 		func(tag uint32, root string) error { return w.azureBoard(map[uint32]string{tag: root}) })
 	sc.Step(`^an nRF9160 DK on the hub's network whose tags (\d+) and (\d+) hold the device certificate with its root and its key, and the real "([^"]*)" and "([^"]*)"$`,

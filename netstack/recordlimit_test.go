@@ -1,7 +1,10 @@
 package netstack
 
 import (
+	"encoding/pem"
 	"errors"
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -108,5 +111,40 @@ func BenchmarkRecordInspector(b *testing.B) {
 	b.SetBytes(int64(len(stream)))
 	for b.Loop() {
 		_ = NewRecordInspector(16384).Feed(stream)
+	}
+}
+
+// mbedTLS's reading of a stored buffer (WithMbedTLSCredentials): PEM only
+// when NUL-terminated and labelled CERTIFICATE, else DER.
+func TestMbedTLSCertificateRules(t *testing.T) {
+	pemText, err := os.ReadFile("testdata/DigiCert_Global_Root_G2.pem")
+	require.NoError(t, err)
+	block, _ := pem.Decode(pemText)
+	require.NotNil(t, block)
+	caLabels := strings.ReplaceAll(string(pemText), "BEGIN CERTIFICATE", "BEGIN CA CERTIFICATE")
+	caLabels = strings.ReplaceAll(caLabels, "END CERTIFICATE", "END CA CERTIFICATE")
+	tests := []struct {
+		name string
+		buf  []byte
+		ok   bool
+	}{
+		{"PEM with its NUL (bint, sizeof)", append(append([]byte{}, pemText...), 0), true},
+		{"PEM with its NUL and no final newline", append([]byte(strings.TrimRight(string(pemText), "\n")), 0), true},
+		{"PEM without a NUL is parsed as DER", pemText, false},
+		{"made-up CA labels (W2)", append([]byte(caLabels), 0), false},
+		{"DER", block.Bytes, true},
+		{"empty", nil, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			certs, err := mbedtlsCertificates(tc.buf)
+			if !tc.ok {
+				assert.ErrorIs(t, err, ErrBadCredential)
+				assert.Equal(t, ClassBadCredential, Classify(err))
+				return
+			}
+			require.NoError(t, err)
+			assert.Len(t, certs, 1)
+		})
 	}
 }

@@ -31,6 +31,8 @@ type Stack struct {
 	// renegotiates says when the peer would renegotiate after a WebSocket
 	// request (WithRenegotiationModel).
 	renegotiates func(*url.URL) bool
+	// mbedtls reads credentials by mbedTLS's rules (WithMbedTLSCredentials).
+	mbedtls bool
 }
 
 // Option configures a Stack.

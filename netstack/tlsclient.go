@@ -160,7 +160,7 @@ func (s *Stack) NewClientTLS(host string, cfg TLSConfig) (*ClientTLS, error) {
 	}
 	var cert *tls.Certificate
 	for _, tag := range cfg.SecTags {
-		m, err := loadTag(s.creds, s.types, tag)
+		m, err := loadTagAs(s.creds, s.types, tag, s.mbedtls)
 		if err != nil {
 			return nil, err
 		}

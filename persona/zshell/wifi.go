@@ -176,7 +176,15 @@ func (w *wifiShell) cmdConnect(_ context.Context, o *Output, args []string) int 
 // associate decides what the AP does with the request [I: which status
 // wpa_supplicant reports for each mismatch].
 func (w *wifiShell) associate(ssid, psk string, security int) (int, AccessPoint) {
-	for _, ap := range w.cfg.Networks {
+	return Associate(w.cfg.Networks, ssid, psk, security)
+}
+
+// Associate is what the access points in range do with a connection
+// request: 0 and the AP, or the enum wifi_conn_status of the failure
+// [I: which status wpa_supplicant reports for each mismatch]. The shell's
+// `wifi connect` and the firmware's stored credentials both go through it.
+func Associate(networks []AccessPoint, ssid, psk string, security int) (int, AccessPoint) {
+	for _, ap := range networks {
 		if ap.SSID != ssid {
 			continue
 		}
