@@ -102,6 +102,17 @@ func (w *world) registerNRF7002DKSample(sc *godog.ScenarioContext, a *azureWorld
 		return os.WriteFile(path, []byte(edit(string(b))), 0o644)
 	}
 	sc.Step(`^the user flashes the sample again$`, reflash)
+	sc.Step(`^the user flashes the sample with the new settings$`, func() error {
+		knobs := firmware.Knobs{"prj_conf": a.knobs["prj_conf"]}
+		if bc, ok := a.knobs["board_conf"]; ok {
+			knobs["board_conf"] = bc
+		}
+		for k, v := range settings {
+			knobs[k] = v
+		}
+		a.knobs = knobs
+		return reflash()
+	})
 	sc.Step(`^the user adds "([^"]*)" and flashes the sample again$`, func(line string) error {
 		if err := editConf(func(s string) string { return s + line + "\n" }); err != nil {
 			return err
