@@ -116,7 +116,13 @@ func (c *Catalog) addNRF7002DK() {
 			return azuresample.Flash(o, azuresample.Deps{
 				Link:   &azuresample.WiFiLink{Radio: n},
 				Native: &azuresample.NativeSockets{Store: n.store, Stack: n.stackOver},
-				Board:  azuresample.NRF7002DKConf, Clock: n.env.Clock, Logger: n.env.Logger,
+				Shell: func(banner string) (firmware.Firmware, error) {
+					// CONFIG_SHELL: the Zephyr shell with the TLS credentials
+					// and Wi-Fi commands shares the console with the sample.
+					return zshell.New(zshell.Options{Banner: banner},
+						zshell.Hardware{Store: n.store, WiFi: true, Networks: []zshell.AccessPoint{n.ap}, Clock: n.env.Clock})
+				},
+				Board: azuresample.NRF7002DKConf, Clock: n.env.Clock, Logger: n.env.Logger,
 				StateDir: filepath.Join(n.dir, "azure_iot_hub"),
 			})
 		},

@@ -58,6 +58,9 @@ func (w *world) registerAzureSample(sc *godog.ScenarioContext) {
 		func(root string, tag uint32) error { return w.rewriteRoot(a, root, tag) })
 }
 
+// shellPrompt is the Zephyr shell's prompt, ANSI colours stripped.
+const shellPrompt = "uart:~$ "
+
 // realRootPEM is a real public root as Debian ships it.
 func realRootPEM(name string) ([]byte, error) {
 	file, ok := realRootFiles[name]
@@ -132,7 +135,10 @@ func (w *world) sampleLogs(a *azureWorld, doc string) error {
 		a.console = append(a.console, w.serial.ReadFor(50*time.Millisecond)...)
 		var got []string
 		for _, l := range bytes.Split(a.console, []byte("\r\n")) {
-			got = append(got, azuresample.StripTimestamp(string(l)))
+			// With CONFIG_SHELL the shell prints each log line above its
+			// prompt (erase, line, prompt again): compare the line alone.
+			line := strings.TrimPrefix(stripANSI(string(l)), shellPrompt)
+			got = append(got, azuresample.StripTimestamp(line))
 		}
 		i, j := a.seen, 0
 		for ; i < len(got) && j < len(want); i++ {

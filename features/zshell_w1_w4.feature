@@ -236,6 +236,29 @@ Feature: W1–W4 on the nRF7002 DK: the azure_iot_hub sample over Wi-Fi, its cer
       <inf> azure_iot_hub_sample: Event was successfully sent
       """
 
+  Scenario: the sample built with the shell: its log lines above the prompt, the cred commands on the same console
+    Given an nRF7002 DK on the hub's network running the Zephyr shell with a 4096-byte credential buffer
+    When the user provisions the real "DigiCert Global Root G2" to sec tag 10 as CA with nrfcredstore's TLS shell interface
+    And the user provisions the device certificate to sec tag 10 as SERV with nrfcredstore's TLS shell interface
+    And the user provisions the device key to sec tag 10 as PK with nrfcredstore's TLS shell interface
+    And the board is flashed with the azure_iot_hub sample for the nRF7002 DK built from:
+      """
+      CONFIG_AZURE_IOT_HUB=y
+      CONFIG_AZURE_IOT_HUB_DEVICE_ID="nrf7002dk-01"
+      CONFIG_AZURE_IOT_HUB_HOSTNAME="modemsim-hub.azure-devices.net"
+      CONFIG_MQTT_HELPER_SEC_TAG=10
+      CONFIG_TLS_CREDENTIALS_BACKEND_PROTECTED_STORAGE=y
+      CONFIG_SHELL=y
+      CONFIG_TLS_CREDENTIALS_SHELL=y
+      """
+    Then the sample logs:
+      """
+      <inf> azure_iot_hub_sample: AZURE_IOT_HUB_EVT_CONNECTED
+      <inf> azure_iot_hub_sample: Event was successfully sent
+      """
+    When the user types "cred list 10"
+    Then the shell prints "3 credentials found."
+
   Scenario: W3 on the shell side: the CA certificate provisioned as the device certificate shows in cred list
     Given an nRF7002 DK running the Zephyr shell with a 4096-byte credential buffer
     When the user provisions "DigiCert_Global_Root_G2.pem" to sec tag 10 as CA with nrfcredstore's TLS shell interface

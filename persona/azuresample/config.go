@@ -85,6 +85,7 @@ type Config struct {
 	FOTA            bool          // CONFIG_AZURE_FOTA (the nRF9160 DK board fragment sets it)
 	DKLibrary       bool          // CONFIG_DK_LIBRARY: the "led" method drives LED1
 	ATHost          bool          // CONFIG_AT_HOST_LIBRARY: the console is an AT host
+	Shell           bool          // CONFIG_SHELL: the console is the Zephyr shell (where the board has one)
 	Log             bool          // CONFIG_LOG
 	NetLog          bool          // CONFIG_NET_LOG: the network stack's modules log
 	Levels          map[string]Level
@@ -140,7 +141,7 @@ func init() {
 		"AZURE_IOT_HUB_DPS_ID_SCOPE", "AZURE_IOT_HUB_DPS_REG_ID", "AZURE_IOT_HUB_DPS_HOSTNAME",
 		"AZURE_IOT_HUB_DPS_TIMEOUT_SEC", "SETTINGS", "AZURE_FOTA", "DK_LIBRARY", "AT_HOST_LIBRARY",
 		"LOG", "LOG_DEFAULT_LEVEL", "MQTT_LIB_TLS",
-		"NET_LOG", "WIFI_CREDENTIALS_STATIC", "WIFI_CREDENTIALS_STATIC_SSID", "WIFI_CREDENTIALS_STATIC_PASSWORD",
+		"NET_LOG", "SHELL", "WIFI_CREDENTIALS_STATIC", "WIFI_CREDENTIALS_STATIC_SSID", "WIFI_CREDENTIALS_STATIC_PASSWORD",
 		"MQTT_HELPER_PROVISION_CERTIFICATES", "MQTT_HELPER_CERTIFICATES_FILE",
 		"TLS_CREDENTIALS_BACKEND_PROTECTED_STORAGE", "TLS_CREDENTIALS_BACKEND_VOLATILE",
 		"MBEDTLS_SSL_RENEGOTIATION", "MBEDTLS_SSL_MAX_CONTENT_LEN", "MBEDTLS_DEBUG", "MBEDTLS_DEBUG_C", "MBEDTLS_DEBUG_LEVEL")
@@ -243,6 +244,7 @@ func FromKconfig(c *kconfig.Config) (Config, error) {
 	b("AT_HOST_LIBRARY", &cfg.ATHost)
 	b("LOG", &cfg.Log)
 	b("NET_LOG", &cfg.NetLog)
+	b("SHELL", &cfg.Shell)
 	b("WIFI_CREDENTIALS_STATIC", &cfg.WiFiStatic)
 	s("WIFI_CREDENTIALS_STATIC_SSID", &cfg.WiFi.SSID)
 	s("WIFI_CREDENTIALS_STATIC_PASSWORD", &cfg.WiFi.Password)

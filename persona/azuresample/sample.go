@@ -49,6 +49,10 @@ type Deps struct {
 	// ATHost answers the console's AT commands with CONFIG_AT_HOST_LIBRARY
 	// (the nRF91's modem); nil on a board without a modem.
 	ATHost athost.CommandHandler
+	// Shell makes the board's Zephyr shell for a CONFIG_SHELL build, with
+	// the boot banner it prints before its prompt; nil where the board
+	// has none. Log lines then appear above the `uart:~$ ` prompt.
+	Shell func(banner string) (firmware.Firmware, error)
 	// Board is the board's fragment of the sample (boards/<board>.conf).
 	Board BoardConf
 	// StateDir keeps the DPS assignment (the library's settings
@@ -146,6 +150,7 @@ type Firmware struct {
 	set      Settings
 	deps     Deps
 	dialect  atengine.Dialect
+	shell    firmware.Firmware // the console with CONFIG_SHELL
 	out      *console
 	interval time.Duration
 	pubWait  time.Duration
@@ -207,7 +212,15 @@ func New(cfg Config, set Settings, deps Deps) (*Firmware, error) {
 		// Listed once, when flashed: the options the simulation has no model of.
 		deps.Logger.Info("azure_iot_hub: options ignored (not simulated)", "options", strings.Join(cfg.Ignored, " "))
 	}
-	if cfg.ATHost && deps.ATHost != nil {
+	if cfg.Shell && deps.Shell != nil {
+		// The shell owns the console: its prompt, echo and editing; the
+		// engine prints the sample's log lines above the prompt.
+		sh, err := deps.Shell(strings.TrimRight(string(f.Banner()), "\r\n"))
+		if err != nil {
+			return nil, fmt.Errorf("azure_iot_hub: shell: %w", err)
+		}
+		f.shell, f.dialect = sh, sh.Dialect()
+	} else if cfg.ATHost && deps.ATHost != nil {
 		// CONFIG_AT_HOST_LIBRARY: the console forwards AT commands to the
 		// modem and its URCs to the console, which is why the forum logs
 		// show +CEREG lines between the log lines [S nrf9160dk conf; T].
@@ -253,7 +266,11 @@ func (f *Firmware) Boot(con firmware.Console) error {
 	f.out.con, f.out.boot = con, f.deps.Clock()
 	f.out.mu.Unlock()
 	f.powerOn()
-	if err := con.Write(f.Banner()); err != nil {
+	boot := func() error { return con.Write(f.Banner()) }
+	if f.shell != nil {
+		boot = func() error { return f.shell.Boot(con) }
+	}
+	if err := boot(); err != nil {
 		cancel()
 		close(f.done)
 		return fmt.Errorf("azure_iot_hub: banner: %w", err)
@@ -280,6 +297,9 @@ func (f *Firmware) Close() error {
 		s.close()
 	}
 	<-done
+	if f.shell != nil {
+		_ = f.shell.Close()
+	}
 	f.out.mu.Lock()
 	f.out.con = nil
 	f.out.mu.Unlock()
