@@ -58,6 +58,10 @@
 // WithRenegotiationModel says when the service renegotiates after a
 // WebSocket request; a device without renegotiation support then fails
 // with *RenegotiationRefusedError (ClassPeerClosed, WS1).
+// WithMbedTLSCredentials reads the slots as Zephyr's native sockets hand
+// them to mbedTLS: PEM only when the buffer ends in NUL (and, for
+// certificates, holds `-----BEGIN CERTIFICATE-----`), DER otherwise; a
+// slot that does not parse is a *CredentialError naming it.
 //
 // # MQTT
 //

@@ -148,3 +148,24 @@ func TestMbedTLSCertificateRules(t *testing.T) {
 		})
 	}
 }
+
+// FuzzMbedTLSCredentials: whatever a slot holds, reading it by mbedTLS's
+// rules never panics, and a refusal is always ErrBadCredential.
+func FuzzMbedTLSCredentials(f *testing.F) {
+	pemText, err := os.ReadFile("testdata/DigiCert_Global_Root_G2.pem")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(append(append([]byte{}, pemText...), 0))
+	f.Add(pemText)
+	f.Add([]byte("-----BEGIN CA CERTIFICATE-----\nAAAA\n-----END CA CERTIFICATE-----\n\x00"))
+	f.Add([]byte("-----BEGIN PRIVATE KEY-----\n\x00"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if _, err := mbedtlsCertificates(b); err != nil && !errors.Is(err, ErrBadCredential) {
+			t.Fatalf("certificate refusal %v", err)
+		}
+		if _, err := mbedtlsKey(b); err != nil && !errors.Is(err, ErrBadCredential) {
+			t.Fatalf("key refusal %v", err)
+		}
+	})
+}
