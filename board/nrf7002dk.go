@@ -144,9 +144,17 @@ func (n *NRF7002DK) stackOver(creds netstack.CredentialSource) *netstack.Stack {
 
 // Associate implements azuresample.Radio: the simulated AP is the only
 // network in range.
-func (n *NRF7002DK) Associate(ssid, passphrase string, security int) int {
+func (n *NRF7002DK) Associate(ssid, passphrase string, security int) azuresample.Association {
 	status, _ := zshell.Associate([]zshell.AccessPoint{n.ap}, ssid, passphrase, security)
-	return status
+	switch status {
+	case 0:
+		return azuresample.Associated
+	case zshell.WiFiConnWrongPassword:
+		return azuresample.AssociationWrongKey
+	case zshell.WiFiConnAPNotFound:
+		return azuresample.AssociationNotFound
+	}
+	return azuresample.AssociationFailed
 }
 
 // Address implements azuresample.Radio.

@@ -119,9 +119,9 @@ func (l *LTELink) ModemURC(line string) {
 
 // Radio is the nRF7002's view of the air: the access point it can see.
 type Radio interface {
-	// Associate tries the network: 0, or the enum wifi_conn_status the
-	// supplicant reports (wrong password, AP not found, failure).
-	Associate(ssid, passphrase string, security int) int
+	// Associate tries the network and says how it went (the board knows
+	// the enum wifi_conn_status numbers; the sample only what they mean).
+	Associate(ssid, passphrase string, security int) Association
 	// Address is the IPv4 address the AP's DHCP server leases.
 	Address() string
 }
@@ -146,11 +146,17 @@ type WiFiLink struct {
 // wpas_auth_failed; I for the nRF70 build]).
 const wpaRetryFirst = 10 * time.Second
 
-// wifiConnWrongPassword is WIFI_STATUS_CONN_WRONG_PASSWORD [S zephyr
-// wifi_mgmt.h]; the supplicant's reason for it is WRONG_KEY.
+// Association is the outcome of a connection attempt.
+type Association int
+
+// Outcomes.
 const (
-	wifiConnWrongPassword = 2
-	wifiConnAPNotFound    = 4
+	Associated Association = iota
+	AssociationFailed
+	// AssociationWrongKey: the supplicant's reason is WRONG_KEY.
+	AssociationWrongKey
+	// AssociationNotFound: no AP with the SSID answers.
+	AssociationNotFound
 )
 
 // Connect implements Link: the request is logged at once; association and
@@ -177,16 +183,16 @@ func (l *WiFiLink) run(ctx context.Context, p LinkParams, ev LinkEvents) {
 		case <-time.After(wait):
 		}
 		status := l.Radio.Associate(creds.SSID, creds.Password, creds.Security)
-		if status == 0 {
+		if status == Associated {
 			ev.Log(mDHCPReceived, l.Radio.Address())
 			ev.Up()
 			return
 		}
 		failures++
 		switch status {
-		case wifiConnAPNotFound:
+		case AssociationNotFound:
 			ev.Log(mWPANotFound)
-		case wifiConnWrongPassword:
+		case AssociationWrongKey:
 			ev.Log(mWPATempDisabled, creds.SSID, failures, int(backoff/time.Second), "WRONG_KEY")
 		default:
 			ev.Log(mWPATempDisabled, creds.SSID, failures, int(backoff/time.Second), "CONN_FAILED")

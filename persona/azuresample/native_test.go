@@ -23,14 +23,14 @@ import (
 // fakeRadio is an access point with one network.
 type fakeRadio struct{ ssid, pass string }
 
-func (r fakeRadio) Associate(ssid, pass string, _ int) int {
+func (r fakeRadio) Associate(ssid, pass string, _ int) azuresample.Association {
 	switch {
 	case ssid != r.ssid:
-		return 4 // WIFI_STATUS_CONN_AP_NOT_FOUND
+		return azuresample.AssociationNotFound
 	case pass != r.pass:
-		return 2 // WIFI_STATUS_CONN_WRONG_PASSWORD
+		return azuresample.AssociationWrongKey
 	}
-	return 0
+	return azuresample.Associated
 }
 
 func (fakeRadio) Address() string { return "10.0.0.7" }

@@ -50,10 +50,11 @@ const WiFiMFPOptional = 1
 
 // enum wifi_conn_status [S zephyr include/zephyr/net/wifi_mgmt.h]; which one
 // wpa_supplicant reports for each mismatch is inferred [I].
+// The statuses a failed association reports.
 const (
-	wifiConnFail          = 1
-	wifiConnWrongPassword = 2
-	wifiConnAPNotFound    = 4
+	WiFiConnFail          = 1
+	WiFiConnWrongPassword = 2
+	WiFiConnAPNotFound    = 4
 )
 
 // Wi-Fi shell strings [S subsys/net/l2/wifi/wifi_shell.c].
@@ -190,13 +191,13 @@ func Associate(networks []AccessPoint, ssid, psk string, security int) (int, Acc
 		}
 		switch {
 		case ap.Security != security:
-			return wifiConnFail, ap
+			return WiFiConnFail, ap
 		case ap.Security != WiFiSecurityNone && ap.Passphrase != psk:
-			return wifiConnWrongPassword, ap
+			return WiFiConnWrongPassword, ap
 		}
 		return 0, ap
 	}
-	return wifiConnAPNotFound, AccessPoint{}
+	return WiFiConnAPNotFound, AccessPoint{}
 }
 
 func (w *wifiShell) cmdDisconnect(_ context.Context, o *Output, _ []string) int {
