@@ -210,13 +210,18 @@ func (f *Firmware) mbedDebug(d mbedDebugLine, args ...any) {
 		return
 	}
 	lvl := []Level{LevelErr, LevelErr, LevelWrn, LevelInf, LevelDbg}[min(d.level, 4)]
-	f.out.log(Msg{Mod: ModMbedTLS, Level: lvl, Format: "%s:%04d: %s"}, d.file, d.line, fmt.Sprintf(d.text, args...))
+	line := d.line
+	if n, ok := f.set.MbedTLSLineNumbers[d.text]; ok {
+		line = n
+	}
+	f.out.log(Msg{Mod: ModMbedTLS, Level: lvl, Format: "%s:%04d: %s"}, d.file, line, fmt.Sprintf(d.text, args...))
 }
 
 // mbedDebugLine is one MBEDTLS_SSL_DEBUG_* statement: level, file, line
 // and text. The three lines of the WS thread are [T]; the texts of the
 // others are mbedTLS's [S mbedtls 3.x library/ssl_msg.c, ssl_tls.c], their
-// line numbers are not known and are placeholders [U].
+// line numbers are not known and are placeholders [U]
+// (Settings.MbedTLSLineNumbers replaces them).
 type mbedDebugLine struct {
 	level      int
 	file       string

@@ -117,6 +117,12 @@ type Settings struct {
 	// fragment that names it [I]; the real build searches the include
 	// path, which holds mqtt_helper's cert/ directory and the application's).
 	CertificatesDir string `json:"certificates_dir,omitempty"`
+	// MbedTLSLineNumbers replaces the source line numbers printed in
+	// mbedTLS's debug lines, keyed by the message ("<= handshake",
+	// "refusing renegotiation, sending alert", …): only the WS thread's
+	// three are known [T]; the others depend on the mbedTLS release and are
+	// placeholders [U] (native.go).
+	MbedTLSLineNumbers map[string]int `json:"mbedtls_line_numbers,omitempty"`
 	// WiFiAssociationTime is how long the Wi-Fi link takes from the
 	// request to the address (default 4 s, the forum logs' 4–6 s [T]).
 	WiFiAssociationTime *firmware.Duration `json:"wifi_association_time,omitempty"`
