@@ -106,6 +106,14 @@ type Config struct {
 	ProvisionCertificates bool
 	CertificatesFile      string
 	CertificatesFileFrom  string
+	// CertificatesFolder is CONFIG_MQTT_HELPER_CERTIFICATES_FOLDER, which
+	// replaced the header in NCS 2.7 [S sdk-nrf release notes; I the
+	// release]: standard PEM files (ca-cert.pem, client-cert.pem,
+	// private-key.pem, and -2 ones for the secondary tag) in a folder
+	// relative to the project, NUL-terminated by the build. Empty: the
+	// header layout.
+	CertificatesFolder     string
+	CertificatesFolderFrom string
 	// ProtectedStorage is CONFIG_TLS_CREDENTIALS_BACKEND_PROTECTED_STORAGE:
 	// the sockets use the board's persistent TLS credential store (where
 	// the `cred` shell writes). Zephyr's default backend is volatile: the
@@ -142,7 +150,7 @@ func init() {
 		"AZURE_IOT_HUB_DPS_TIMEOUT_SEC", "SETTINGS", "AZURE_FOTA", "DK_LIBRARY", "AT_HOST_LIBRARY",
 		"LOG", "LOG_DEFAULT_LEVEL", "MQTT_LIB_TLS",
 		"NET_LOG", "SHELL", "WIFI_CREDENTIALS_STATIC", "WIFI_CREDENTIALS_STATIC_SSID", "WIFI_CREDENTIALS_STATIC_PASSWORD",
-		"MQTT_HELPER_PROVISION_CERTIFICATES", "MQTT_HELPER_CERTIFICATES_FILE",
+		"MQTT_HELPER_PROVISION_CERTIFICATES", "MQTT_HELPER_CERTIFICATES_FILE", "MQTT_HELPER_CERTIFICATES_FOLDER",
 		"TLS_CREDENTIALS_BACKEND_PROTECTED_STORAGE", "TLS_CREDENTIALS_BACKEND_VOLATILE",
 		"MBEDTLS_SSL_RENEGOTIATION", "MBEDTLS_SSL_MAX_CONTENT_LEN", "MBEDTLS_DEBUG", "MBEDTLS_DEBUG_C", "MBEDTLS_DEBUG_LEVEL")
 	for _, t := range wifiTypeChoices {
@@ -263,6 +271,10 @@ func FromKconfig(c *kconfig.Config) (Config, error) {
 		cfg.CertificatesFileFrom = v.File
 	} else if v, ok := c.Lookup(kconfig.Prefix + "MQTT_HELPER_PROVISION_CERTIFICATES"); ok {
 		cfg.CertificatesFileFrom = v.File
+	}
+	s("MQTT_HELPER_CERTIFICATES_FOLDER", &cfg.CertificatesFolder)
+	if v, ok := c.Lookup(kconfig.Prefix + "MQTT_HELPER_CERTIFICATES_FOLDER"); ok {
+		cfg.CertificatesFolderFrom = v.File
 	}
 	b("TLS_CREDENTIALS_BACKEND_PROTECTED_STORAGE", &cfg.ProtectedStorage)
 	b("MBEDTLS_SSL_RENEGOTIATION", &cfg.MbedTLSRenegotiation)

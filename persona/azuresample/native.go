@@ -81,6 +81,9 @@ func (f *Firmware) network() *netstack.Stack {
 // the header and the PEM files it includes, compiled into the arrays. A
 // header that does not compile fails the build.
 func loadCertificates(cfg Config, set Settings) ([]mqttcerts.Array, error) {
+	if cfg.CertificatesFolder != "" {
+		return loadCertificatesFolder(cfg, set)
+	}
 	dir := set.CertificatesDir
 	if dir == "" && cfg.CertificatesFileFrom != "" {
 		dir = filepath.Dir(cfg.CertificatesFileFrom)
@@ -125,6 +128,38 @@ func loadCertificates(cfg Config, set Settings) ([]mqttcerts.Array, error) {
 	}
 	if len(missing) > 0 {
 		return nil, &BuildError{Reasons: missing}
+	}
+	return arrays, nil
+}
+
+// folderFiles are the files of the folder layout, by the array each fills
+// [I: the names of the header layout's __has_include lines].
+var folderFiles = map[string]string{
+	mqttcerts.ArrayCA: "ca-cert.pem", mqttcerts.ArrayDeviceCert: "client-cert.pem", mqttcerts.ArrayPrivateKey: "private-key.pem",
+	mqttcerts.ArrayCA2: "ca-cert-2.pem", mqttcerts.ArrayDeviceCert2: "client-cert-2.pem", mqttcerts.ArrayPrivateKey2: "private-key-2.pem",
+}
+
+// loadCertificatesFolder is the NCS ≥ 2.7 layout: each file's bytes and a
+// NUL, a missing file an empty array (sizeof 1, skipped).
+func loadCertificatesFolder(cfg Config, set Settings) ([]mqttcerts.Array, error) {
+	dir := cfg.CertificatesFolder
+	if !filepath.IsAbs(dir) {
+		base := set.CertificatesDir
+		if base == "" && cfg.CertificatesFolderFrom != "" {
+			base = filepath.Dir(cfg.CertificatesFolderFrom)
+		}
+		dir = filepath.Join(base, dir)
+	}
+	var arrays []mqttcerts.Array
+	for _, name := range mqttcerts.Arrays(cfg.SecondarySecTag) {
+		b, err := os.ReadFile(filepath.Join(dir, folderFiles[name]))
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			b = nil
+		case err != nil:
+			return nil, fmt.Errorf("azure_iot_hub: %w", err)
+		}
+		arrays = append(arrays, mqttcerts.Array{Name: name, Bytes: append(b, 0)})
 	}
 	return arrays, nil
 }

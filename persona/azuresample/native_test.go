@@ -205,6 +205,12 @@ func TestNativeSocketsW1W2(t *testing.T) {
 		{"W2 made-up labels", "CONFIG_MQTT_HELPER_PROVISION_CERTIFICATES=y\nCONFIG_NET_LOG=y\n",
 			map[string][]byte{"mqtt-certs.h": forum, "ca-cert.pem": labels}, false,
 			[]string{"<err> net_sock_tls: Failed to parse CA certificate, err: -0x21e2", "<err> mqtt_helper: mqtt_connect, error: -22"}},
+		{"NCS 2.7 folder layout: standard PEM files, NUL added", "CONFIG_MQTT_HELPER_PROVISION_CERTIFICATES=y\nCONFIG_MQTT_HELPER_CERTIFICATES_FOLDER=\"certs\"\nCONFIG_NET_LOG=y\n",
+			map[string][]byte{"certs/ca-cert.pem": []byte("-----BEGIN CA CERTIFICATE-----\nAAAA\n-----END CA CERTIFICATE-----\n")}, false,
+			[]string{"<err> net_sock_tls: Failed to parse CA certificate, err: -0x21e2", "<err> mqtt_helper: mqtt_connect, error: -22"}},
+		{"NCS 2.7 folder layout, empty folder", "CONFIG_MQTT_HELPER_PROVISION_CERTIFICATES=y\nCONFIG_MQTT_HELPER_CERTIFICATES_FOLDER=\"certs\"\n",
+			map[string][]byte{"certs/README": []byte("x")}, false,
+			[]string{"<err> mqtt_helper: mqtt_connect, error: -2"}},
 		{"protected storage: the shell's PEM without NUL is not PEM to mbedTLS", "CONFIG_TLS_CREDENTIALS_BACKEND_PROTECTED_STORAGE=y\n",
 			nil, true, []string{"<err> mqtt_helper: mqtt_connect, error: -22"}},
 		{"protected storage, the header's CA already there", "CONFIG_TLS_CREDENTIALS_BACKEND_PROTECTED_STORAGE=y\nCONFIG_MQTT_HELPER_PROVISION_CERTIFICATES=y\nCONFIG_MQTT_HELPER_LOG_LEVEL_DBG=y\n",
@@ -215,6 +221,7 @@ func TestNativeSocketsW1W2(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			for n, b := range tc.files {
+				require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(dir, n)), 0o755))
 				require.NoError(t, os.WriteFile(filepath.Join(dir, n), b, 0o644))
 			}
 			prj := filepath.Join(dir, "prj.conf")
