@@ -206,7 +206,7 @@ func New(cfg Config, set Settings, deps Deps) (*Firmware, error) {
 			// The option depends on the native TLS credentials API; on the
 			// nRF91 the modem holds the credentials [S Kconfig: depends on
 			// TLS_CREDENTIALS; nrf91.md §9].
-			return nil, &BuildError{Reasons: []string{fmt.Sprintf(kconfigUnmet, "MQTT_HELPER_PROVISION_CERTIFICATES", "prj.conf", "y", "n", "TLS_CREDENTIALS")}}
+			return nil, &BuildError{Reasons: []string{fmt.Sprintf(kconfigUnmet, "MQTT_HELPER_PROVISION_CERTIFICATES", cfg.CertificatesFileFrom, "y", "n", "TLS_CREDENTIALS")}}
 		}
 		certs, err := loadCertificates(cfg, set)
 		if err != nil {
