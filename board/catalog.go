@@ -3,6 +3,7 @@ package board
 import (
 	"fmt"
 	"log/slog"
+	"net/url"
 	"reflect"
 	"slices"
 	"strings"
@@ -56,6 +57,11 @@ type Network struct {
 	// Names are host names that resolve to the emulator besides
 	// *.azure-devices.net and the DPS name (a hub with its own name).
 	Names []string
+	// Renegotiates says when the real service renegotiates TLS after a
+	// WebSocket request (hub.WebSocketRenegotiates); a board whose TLS
+	// stack cannot renegotiate then fails as against the real hub
+	// (netstack.WithRenegotiationModel, FAILURE-CASES WS1). Nil: not modelled.
+	Renegotiates func(*url.URL) bool
 }
 
 // Hardware is a board's lasting part: identity and non-volatile storage.

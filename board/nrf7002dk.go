@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 	"github.com/modemsim/modemsim/credstore"
 	"github.com/modemsim/modemsim/firmware"
 	"github.com/modemsim/modemsim/netstack"
+	"github.com/modemsim/modemsim/persona/azuresample"
 	"github.com/modemsim/modemsim/persona/zshell"
 )
 
@@ -36,6 +38,9 @@ type NRF7002DKSettings struct {
 	WiFiSecurity string `json:"wifi_security,omitempty"`
 	WiFiChannel  int    `json:"wifi_channel,omitempty"`
 	WiFiRSSI     int    `json:"wifi_rssi,omitempty"`
+	// WiFiAddress is the IPv4 address the AP's DHCP server leases
+	// (default 192.168.1.2, modemsim's choice).
+	WiFiAddress string `json:"wifi_address,omitempty"`
 	// Capacity of the protected storage (entries, bytes); 0 = default.
 	CapacityEntries int   `json:"capacity_entries,omitempty"`
 	CapacityBytes   int64 `json:"capacity_bytes,omitempty"`
@@ -47,6 +52,7 @@ const (
 	defaultPassphrase = "modemsim-pass"
 	defaultChannel    = 6
 	defaultRSSI       = -45
+	defaultLease      = "192.168.1.2"
 	// nordicOUI is Nordic Semiconductor's IEEE OUI, which the nRF7002 DK's
 	// factory MAC addresses carry [I].
 	nordicOUI = "F4:CE:36"
@@ -66,7 +72,10 @@ type NRF7002DK struct {
 	id      nrf7002dkIdentity
 	store   *credstore.Store
 	ap      zshell.AccessPoint
+	lease   string
 	changes []string
+	dir     string
+	env     HardwareEnv
 }
 
 // Types the nRF7002 DK's store holds, in Zephyr's numbering.
@@ -90,7 +99,66 @@ func (c *Catalog) addNRF7002DK() {
 			return flashZephyrShell(k, zshell.Hardware{Store: n.store, WiFi: true, Networks: []zshell.AccessPoint{n.ap}})
 		},
 	})
+	c.AddPersona(&Persona{
+		Name:        azuresample.Name,
+		Kind:        KindNRF7002DK,
+		Description: "the NCS azure_iot_hub sample over Wi-Fi, built from prj.conf/overlay fragments (prj_conf, board_conf): mqtt-certs.h, WebSockets, mbedTLS",
+		Network:     true,
+		Flash: func(hw Hardware, k firmware.Knobs) (firmware.Firmware, error) {
+			var o azuresample.Options
+			if err := k.Decode(&o); err != nil {
+				return nil, fmt.Errorf("%s: %w", azuresample.Name, err)
+			}
+			n := hw.(*NRF7002DK)
+			if n.env.Network == nil {
+				return nil, fmt.Errorf("%s: the board has no network", azuresample.Name)
+			}
+			return azuresample.Flash(o, azuresample.Deps{
+				Link:   &azuresample.WiFiLink{Radio: n},
+				Native: &azuresample.NativeSockets{Store: n.store, Stack: n.stackOver},
+				Shell: func(banner string) (firmware.Firmware, error) {
+					// CONFIG_SHELL: the Zephyr shell with the TLS credentials
+					// and Wi-Fi commands shares the console with the sample.
+					return zshell.New(zshell.Options{Banner: banner},
+						zshell.Hardware{Store: n.store, WiFi: true, Networks: []zshell.AccessPoint{n.ap}, Clock: n.env.Clock})
+				},
+				Board: azuresample.NRF7002DKConf, Clock: n.env.Clock, Logger: n.env.Logger,
+				StateDir: filepath.Join(n.dir, "azure_iot_hub"),
+			})
+		},
+	})
 }
+
+// stackOver is the board's native network over the credentials the
+// firmware's TLS credentials backend holds, in Zephyr's type numbering
+// and read as mbedTLS reads them, with the service's renegotiation modelled (mbedTLS may be built
+// without it, FAILURE-CASES WS1).
+func (n *NRF7002DK) stackOver(creds netstack.CredentialSource) *netstack.Stack {
+	nw := *n.env.Network
+	extra := []netstack.Option{netstack.WithSlotTypes(nrf7002dkSlotTypes), netstack.WithMbedTLSCredentials()}
+	if nw.Renegotiates != nil {
+		extra = append(extra, netstack.WithRenegotiationModel(nw.Renegotiates))
+	}
+	return newStack(nw, creds, n.env, extra...)
+}
+
+// Associate implements azuresample.Radio: the simulated AP is the only
+// network in range.
+func (n *NRF7002DK) Associate(ssid, passphrase string, security int) azuresample.Association {
+	status, _ := zshell.Associate([]zshell.AccessPoint{n.ap}, ssid, passphrase, security)
+	switch status {
+	case 0:
+		return azuresample.Associated
+	case zshell.WiFiConnWrongPassword:
+		return azuresample.AssociationWrongKey
+	case zshell.WiFiConnAPNotFound:
+		return azuresample.AssociationNotFound
+	}
+	return azuresample.AssociationFailed
+}
+
+// Address implements azuresample.Radio.
+func (n *NRF7002DK) Address() string { return n.lease }
 
 // flashZephyrShell builds a shell persona from its settings.
 func flashZephyrShell(k firmware.Knobs, hw zshell.Hardware) (firmware.Firmware, error) {
@@ -125,7 +193,14 @@ func openNRF7002DK(dir string, k firmware.Knobs, env HardwareEnv) (Hardware, err
 	if err != nil {
 		return nil, fmt.Errorf("open TLS credential store: %w", err)
 	}
-	return &NRF7002DK{id: id, store: store, ap: ap, changes: changes}, nil
+	lease := s.WiFiAddress
+	if lease == "" {
+		lease = defaultLease
+	}
+	if env.Logger == nil {
+		env.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &NRF7002DK{id: id, store: store, ap: ap, lease: lease, changes: changes, dir: dir, env: env}, nil
 }
 
 func accessPoint(s NRF7002DKSettings) (zshell.AccessPoint, error) {

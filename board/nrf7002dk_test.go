@@ -12,6 +12,7 @@ import (
 	"github.com/modemsim/modemsim/credstore"
 	"github.com/modemsim/modemsim/firmware"
 	"github.com/modemsim/modemsim/hosttool"
+	"github.com/modemsim/modemsim/persona/azuresample"
 	"github.com/modemsim/modemsim/persona/zshell"
 )
 
@@ -148,4 +149,36 @@ func TestNRF7002DKIdentityIsGeneratedOnce(t *testing.T) {
 	d, err := inspectNRF7002DK(dir)
 	require.NoError(t, err)
 	assert.Equal(t, "F4:CE:36:00:00:01", d.Field("MAC"))
+}
+
+// The azure_iot_hub sample on the nRF7002 DK: it needs the board's network,
+// and its Wi-Fi radio answers with the simulated AP's rules.
+func TestNRF7002DKAzureSample(t *testing.T) {
+	cat := NewCatalog()
+	p, err := cat.Persona(KindNRF7002DK, "azure_iot_hub")
+	require.NoError(t, err)
+	assert.True(t, p.Network)
+	hw, err := openNRF7002DK(t.TempDir(), firmware.Knobs{}, HardwareEnv{})
+	require.NoError(t, err)
+	n := hw.(*NRF7002DK)
+	t.Cleanup(func() { _ = n.Close() })
+	_, err = p.Flash(n, firmware.Knobs{})
+	assert.ErrorContains(t, err, "the board has no network")
+	tests := []struct {
+		name       string
+		ssid, pass string
+		security   int
+		want       azuresample.Association
+	}{
+		{"the AP", "modemsim-ap", "modemsim-pass", 1, azuresample.Associated},
+		{"wrong key", "modemsim-ap", "x", 1, azuresample.AssociationWrongKey},
+		{"wrong security", "modemsim-ap", "modemsim-pass", 3, azuresample.AssociationFailed},
+		{"no such AP", "other", "modemsim-pass", 1, azuresample.AssociationNotFound},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, n.Associate(tc.ssid, tc.pass, tc.security))
+		})
+	}
+	assert.Equal(t, "192.168.1.2", n.Address())
 }

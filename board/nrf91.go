@@ -133,7 +133,8 @@ func azureSamplePersona() *Persona {
 				return nil, fmt.Errorf("%s: the board has no network", azuresample.Name)
 			}
 			return azuresample.Flash(o, azuresample.Deps{
-				Modem: n.modem, Net: n.stack, Clock: n.clock, Logger: n.log,
+				Link: &azuresample.LTELink{Modem: n.modem}, ATHost: n.modem, Net: n.stack,
+				Board: azuresample.NRF9160DKConf, Clock: n.clock, Logger: n.log,
 				// The sample's settings partition (the DPS assignment) is
 				// flash on the board: it stays across flashes of this persona.
 				StateDir: filepath.Join(n.dir, "azure_iot_hub"),
@@ -219,8 +220,8 @@ func openNRF91(dir string, k firmware.Knobs, env HardwareEnv) (_ Hardware, err e
 // resolve to the emulator's listeners, real public roots map to the
 // stand-ins (each mapping noted in the transcript), certificates are
 // checked at the simulation clock.
-func newStack(nw Network, store *credstore.Store, env HardwareEnv) *netstack.Stack {
-	opts := []netstack.Option{netstack.WithClock(env.Clock), netstack.WithLogger(env.Logger)}
+func newStack(nw Network, store netstack.CredentialSource, env HardwareEnv, extra ...netstack.Option) *netstack.Stack {
+	opts := append([]netstack.Option{netstack.WithClock(env.Clock), netstack.WithLogger(env.Logger)}, extra...)
 	if env.Note != nil {
 		opts = append(opts, netstack.WithRootMappingHook(func(m netstack.RootMapping) { env.Note(m.String()) }))
 	}

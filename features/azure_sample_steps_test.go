@@ -32,6 +32,7 @@ type azureWorld struct {
 
 func (w *world) registerAzureSample(sc *godog.ScenarioContext) {
 	a := &azureWorld{}
+	w.registerNRF7002DKSample(sc, a)
 	sc.Step(`^an nRF9160 DK on the hub's network whose tag (\d+) holds the device certificate with its root, its key and the real "([^"]*)"$`,
 		func(tag uint32, root string) error { return w.azureBoard(map[uint32]string{tag: root}) })
 	sc.Step(`^an nRF9160 DK on the hub's network whose tags (\d+) and (\d+) hold the device certificate with its root and its key, and the real "([^"]*)" and "([^"]*)"$`,
@@ -56,6 +57,9 @@ func (w *world) registerAzureSample(sc *godog.ScenarioContext) {
 	sc.Step(`^the user writes the real "([^"]*)" to tag (\d+) as ROOT_CA_CERT with the at_client sample and flashes the azure_iot_hub sample again$`,
 		func(root string, tag uint32) error { return w.rewriteRoot(a, root, tag) })
 }
+
+// shellPrompt is the Zephyr shell's prompt, ANSI colours stripped.
+const shellPrompt = "uart:~$ "
 
 // realRootPEM is a real public root as Debian ships it.
 func realRootPEM(name string) ([]byte, error) {
@@ -131,7 +135,10 @@ func (w *world) sampleLogs(a *azureWorld, doc string) error {
 		a.console = append(a.console, w.serial.ReadFor(50*time.Millisecond)...)
 		var got []string
 		for _, l := range bytes.Split(a.console, []byte("\r\n")) {
-			got = append(got, azuresample.StripTimestamp(string(l)))
+			// With CONFIG_SHELL the shell prints each log line above its
+			// prompt (erase, line, prompt again): compare the line alone.
+			line := strings.TrimPrefix(stripANSI(string(l)), shellPrompt)
+			got = append(got, azuresample.StripTimestamp(line))
 		}
 		i, j := a.seen, 0
 		for ; i < len(got) && j < len(want); i++ {

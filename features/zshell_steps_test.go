@@ -15,14 +15,11 @@ import (
 	"github.com/modemsim/modemsim/board"
 	"github.com/modemsim/modemsim/firmware"
 	"github.com/modemsim/modemsim/hosttool"
-	"github.com/modemsim/modemsim/mqttcerts"
-	"github.com/modemsim/modemsim/netstack"
 )
 
 // zshellWorld is a scenario's nRF7002 DK shell session.
 type zshellWorld struct {
-	out  string   // what the board printed for the last line typed, ANSI stripped
-	logs []string // the sample's log lines
+	out string // what the board printed for the last line typed, ANSI stripped
 }
 
 var zshellTypes = map[string]int{"CA": 0, "SERV": 1, "PK": 2}
@@ -70,34 +67,6 @@ func (w *world) registerZShell(sc *godog.ScenarioContext) {
 			}
 			return nil
 		})
-	sc.Step(`^the sample is built with the forum's mqtt-certs.h and "([^"]*)" as ca-cert.pem$`, func(caFile string) error {
-		return z.buildWithHeader(w, caFile)
-	})
-	sc.Step(`^the sample connects with CONFIG_MQTT_HELPER_SEC_TAG=(\d+)$`, func(tag uint32) error {
-		n := w.board.Hardware().(*board.NRF7002DK)
-		errno, line := mqttcerts.CheckSecTag(n.Store(), netstack.ZephyrSlotTypes(), tag)
-		if line != "" {
-			z.logs = append(z.logs, "<err> net_sock_tls: "+line)
-		}
-		if errno != 0 {
-			z.logs = append(z.logs, fmt.Sprintf("<err> mqtt_helper: mqtt_connect, error: %d", errno))
-		}
-		return nil
-	})
-	sc.Step(`^the sample logs "([^"]*)"$`, func(want string) error {
-		for _, l := range z.logs {
-			if strings.Contains(l, want) {
-				return nil
-			}
-		}
-		return fmt.Errorf("no log line %q in %q", want, z.logs)
-	})
-	sc.Step(`^the sample logs no error$`, func() error {
-		if len(z.logs) != 0 {
-			return fmt.Errorf("logged %q", z.logs)
-		}
-		return nil
-	})
 }
 
 func (w *world) startNRF7002DK(knobs firmware.Knobs) error {
@@ -150,32 +119,6 @@ func (z *zshellWorld) prints(want string) error {
 	}
 	if !strings.Contains(z.out, want+"\r\n") {
 		return fmt.Errorf("the board printed %q, not the line %q", z.out, want)
-	}
-	return nil
-}
-
-func (z *zshellWorld) buildWithHeader(w *world, caFile string) error {
-	dir := "../mqttcerts/testdata"
-	hdr, err := os.ReadFile(filepath.Join(dir, "mqtt-certs.h"))
-	if err != nil {
-		return err
-	}
-	ca, err := os.ReadFile(filepath.Join(dir, caFile))
-	if err != nil {
-		return err
-	}
-	arrays, err := mqttcerts.Parse("mqtt-certs.h", mqttcerts.Source{
-		Files:  map[string][]byte{"mqtt-certs.h": hdr, "ca-cert.pem": ca},
-		Config: map[string]int64{mqttcerts.ConfigSecondaryTag: -1},
-	})
-	if err != nil {
-		return err
-	}
-	n := w.board.Hardware().(*board.NRF7002DK)
-	if ret := mqttcerts.Provision(n.Store(), netstack.ZephyrSlotTypes(), arrays, 10, -1, func(l, m, s string) {
-		z.logs = append(z.logs, "<"+l+"> "+m+": "+s)
-	}); ret != 0 {
-		z.logs = append(z.logs, fmt.Sprintf("<err> mqtt_helper: Could not provision certificates, error: %d", ret))
 	}
 	return nil
 }

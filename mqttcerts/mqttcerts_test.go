@@ -11,6 +11,7 @@ import (
 
 	"github.com/modemsim/modemsim/credstore"
 	"github.com/modemsim/modemsim/netstack"
+	"github.com/modemsim/modemsim/netstack/errmap"
 )
 
 func readFile(t testing.TB, name string) []byte {
@@ -88,43 +89,54 @@ func newStore(t testing.TB) *credstore.Store {
 }
 
 // W2: the forum user's ca-cert.pem with `BEGIN CA CERTIFICATE` labels is
-// added at boot, and the connect fails with -22; with the labels fixed the
-// same CA parses (FAILURE-CASES W2).
-func TestW2MadeUpLabelsFailWithEINVAL(t *testing.T) {
+// added as it is (tls_credential_add stores bytes, NUL included); the
+// native TLS socket then refuses it with -22, the fixed labels parse; an
+// empty sec tag is W1's -2 (FAILURE-CASES W1, W2).
+func TestForumHeaderThroughTheNativeTLSStack(t *testing.T) {
 	tests := []struct {
+		name      string
 		caFile    string
+		tag       int64
 		wantErrno int
-		wantLog   string
 	}{
-		{"ca-cert-ca-labels.pem", -22, "Failed to parse CA certificate, err: -0x2180"},
-		{"ca-cert-fixed.pem", 0, ""},
+		{"W2 made-up labels", "ca-cert-ca-labels.pem", 10, -22},
+		{"W2 fixed", "ca-cert-fixed.pem", 10, 0},
+		{"W1 provisioned to another tag", "ca-cert-fixed.pem", 11, -2},
 	}
 	for _, tc := range tests {
-		t.Run(tc.caFile, func(t *testing.T) {
+		t.Run(tc.name, func(t *testing.T) {
 			files := map[string][]byte{"mqtt-certs.h": readFile(t, "mqtt-certs.h"), "ca-cert.pem": readFile(t, tc.caFile)}
 			arrays, err := Parse("mqtt-certs.h", Source{Files: files, Config: map[string]int64{ConfigSecondaryTag: -1}})
 			require.NoError(t, err)
 			store := newStore(t)
 			var logs []string
 			types := netstack.ZephyrSlotTypes()
-			ret := Provision(store, types, arrays, 10, -1, func(l, m, s string) { logs = append(logs, l+" "+m+": "+s) })
+			ret := Provision(store, types, arrays, tc.tag, -1, func(l, m, _, s string) { logs = append(logs, l+" "+m+": "+s) })
 			require.Equal(t, 0, ret, "adding never parses: tls_credential_add stores bytes")
 			assert.Empty(t, logs)
-			stored, err := store.Use(credstore.Key{Tag: 10, Type: types.CA})
+			stored, err := store.Use(credstore.Key{Tag: uint32(tc.tag), Type: types.CA})
 			require.NoError(t, err)
 			assert.Equal(t, byte(0), stored[len(stored)-1], "sizeof includes the NUL")
-			errno, line := CheckSecTag(store, types, 10)
-			assert.Equal(t, tc.wantErrno, errno)
-			assert.Equal(t, tc.wantLog, line)
+			// Only the CA is real here: the header's placeholder key and
+			// certificate are in the tag too, so look at the CA alone.
+			stack := netstack.New(nil, caOnly{store, types.CA}, netstack.WithSlotTypes(types), netstack.WithMbedTLSCredentials())
+			_, err = stack.NewClientTLS("h", netstack.TLSConfig{SecTags: []uint32{10}})
+			assert.Equal(t, tc.wantErrno, errmap.For(errmap.ZephyrNative, err).Errno, "%v", err)
 		})
 	}
 }
 
-// W1: nothing at the configured sec tag → -ENOENT (-2).
-func TestW1NothingAtTheSecTag(t *testing.T) {
-	store := newStore(t)
-	errno, _ := CheckSecTag(store, netstack.ZephyrSlotTypes(), 10)
-	assert.Equal(t, -2, errno)
+// caOnly shows only the CA type of a store.
+type caOnly struct {
+	s  *credstore.Store
+	ca int
+}
+
+func (c caOnly) Use(k credstore.Key) ([]byte, error) {
+	if k.Type != c.ca {
+		return nil, credstore.ErrNotFound
+	}
+	return c.s.Use(k)
 }
 
 func TestProvisionKeepsExistingSlots(t *testing.T) {
@@ -134,10 +146,34 @@ func TestProvisionKeepsExistingSlots(t *testing.T) {
 	arrays := []Array{{Name: ArrayCA, Bytes: []byte("new\x00")}, {Name: ArrayPrivateKey, Bytes: []byte("k\x00")},
 		{Name: ArrayDeviceCert, Bytes: []byte("c\x00")}}
 	var logs []string
-	assert.Equal(t, 0, Provision(store, types, arrays, 10, -1, func(l, m, s string) { logs = append(logs, l+" "+s) }))
-	assert.Equal(t, []string{"wrn CA certificate already exists, sec tag: 10"}, logs)
+	assert.Equal(t, 0, Provision(store, types, arrays, 10, -1, func(l, _, _, s string) { logs = append(logs, l+" "+s) }))
+	assert.Equal(t, []string{"dbg CA certificate already exists, sec tag: 10"}, logs)
 	old, _ := store.Use(credstore.Key{Tag: 10, Type: types.CA})
 	assert.Equal(t, "old\x00", string(old))
+}
+
+// Placeholders ("" in the header: sizeof 1) are skipped, as
+// certificates_provision's `sizeof(x) > 1` does; the secondary tag gets
+// the _2 arrays.
+func TestProvisionSkipsPlaceholdersAndUsesTheSecondaryTag(t *testing.T) {
+	store := newStore(t)
+	types := netstack.ZephyrSlotTypes()
+	arrays := []Array{{Name: ArrayCA, Bytes: []byte("ca\x00")}, {Name: ArrayPrivateKey, Bytes: []byte{0}},
+		{Name: ArrayDeviceCert, Bytes: []byte{0}}, {Name: ArrayCA2, Bytes: []byte("ca2\x00")},
+		{Name: ArrayPrivateKey2, Bytes: []byte{0}}, {Name: ArrayDeviceCert2, Bytes: []byte{0}}}
+	require.Equal(t, 0, Provision(store, types, arrays, 10, 11, func(string, string, string, string) {}))
+	for _, tc := range []struct {
+		key  credstore.Key
+		want string
+	}{{credstore.Key{Tag: 10, Type: types.CA}, "ca\x00"}, {credstore.Key{Tag: 11, Type: types.CA}, "ca2\x00"}} {
+		got, err := store.Use(tc.key)
+		require.NoError(t, err)
+		assert.Equal(t, tc.want, string(got))
+	}
+	_, err := store.Get(credstore.Key{Tag: 10, Type: types.Key})
+	assert.ErrorIs(t, err, credstore.ErrNotFound)
+	assert.Equal(t, []string{ArrayCA, ArrayPrivateKey, ArrayDeviceCert}, Arrays(-1))
+	assert.Len(t, Arrays(11), 6)
 }
 
 func FuzzParse(f *testing.F) {

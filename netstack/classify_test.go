@@ -105,6 +105,8 @@ func TestClassifyEveryRule(t *testing.T) {
 		{"tls.AlertError", fmt.Errorf("%w", tls.AlertError(40)), ClassTLSAlert},
 		{"record header", tls.RecordHeaderError{Msg: "x"}, ClassTLSProtocol},
 		{"websocket 400", &WebSocketUpgradeError{Status: 400}, ClassWebSocketUpgrade},
+		{"record too large", fmt.Errorf("handshake: %w", &RecordTooLargeError{ContentType: 22, Length: 3047, Limit: 2048}), ClassRecordTooLarge},
+		{"renegotiation refused", &RenegotiationRefusedError{URL: "wss://h/$iothub/websocket"}, ClassPeerClosed},
 		{"connack 1", &ConnackError{Code: 1}, ClassConnackProtocol},
 		{"connack 2 (paho)", packets.ErrorRefusedIDRejected, ClassConnackIdentifier},
 		{"connack 3", &ConnackError{Code: 3}, ClassConnackUnavailable},

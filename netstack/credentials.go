@@ -59,6 +59,20 @@ var (
 	ErrBadCredential = errors.New("netstack: credential cannot be parsed")
 )
 
+// CredentialError is a slot the TLS stack could not use: which one, and why.
+type CredentialError struct {
+	Tag  uint32
+	Type int
+	What string // "CA", "client certificate", "key"
+	Err  error
+}
+
+func (e *CredentialError) Error() string {
+	return fmt.Sprintf("sec tag %d type %d (%s): %v", e.Tag, e.Type, e.What, e.Err)
+}
+
+func (e *CredentialError) Unwrap() error { return e.Err }
+
 // tagMaterial is what one sec tag contributes to a TLS client.
 type tagMaterial struct {
 	tag     uint32
@@ -70,7 +84,24 @@ type tagMaterial struct {
 // loadTag reads one sec tag. A missing slot is not an error; a tag with no
 // slot at all is ErrNoCredentials.
 func loadTag(src CredentialSource, types SlotTypes, tag uint32) (tagMaterial, error) {
+	return loadTagAs(src, types, tag, false)
+}
+
+// loadTagAs reads one sec tag, by mbedTLS's rules when mbed is set
+// (WithMbedTLSCredentials).
+func loadTagAs(src CredentialSource, types SlotTypes, tag uint32, mbed bool) (tagMaterial, error) {
 	m := tagMaterial{tag: tag}
+	parseCertificates := parseCertificates
+	parseKey := func(b []byte) (crypto.Signer, error) {
+		s, err := modemkey.ParsePrivateKeyPEM(b)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrBadCredential, err)
+		}
+		return s, nil
+	}
+	if mbed {
+		parseCertificates, parseKey = mbedtlsCertificates, mbedtlsKey
+	}
 	found := false
 	if b, ok, err := use(src, credstore.Key{Tag: tag, Type: types.CA}); err != nil {
 		return m, err
@@ -78,7 +109,7 @@ func loadTag(src CredentialSource, types SlotTypes, tag uint32) (tagMaterial, er
 		found = true
 		certs, err := parseCertificates(b)
 		if err != nil {
-			return m, fmt.Errorf("sec tag %d type %d (CA): %w", tag, types.CA, err)
+			return m, &CredentialError{Tag: tag, Type: types.CA, What: "CA", Err: err}
 		}
 		m.anchors = certs
 	}
@@ -88,7 +119,7 @@ func loadTag(src CredentialSource, types SlotTypes, tag uint32) (tagMaterial, er
 		found = true
 		certs, err := parseCertificates(b)
 		if err != nil {
-			return m, fmt.Errorf("sec tag %d type %d (client certificate): %w", tag, types.Cert, err)
+			return m, &CredentialError{Tag: tag, Type: types.Cert, What: "client certificate", Err: err}
 		}
 		m.chain = certs
 	}
@@ -100,15 +131,15 @@ func loadTag(src CredentialSource, types SlotTypes, tag uint32) (tagMaterial, er
 			found = true
 			m.signer = s
 		case !errors.Is(err, credstore.ErrNotFound):
-			return m, fmt.Errorf("sec tag %d type %d (key): %w", tag, types.Key, err)
+			return m, &CredentialError{Tag: tag, Type: types.Key, What: "key", Err: err}
 		}
 	} else if b, ok, err := use(src, keyKey); err != nil {
 		return m, err
 	} else if ok {
 		found = true
-		s, err := modemkey.ParsePrivateKeyPEM(b)
+		s, err := parseKey(b)
 		if err != nil {
-			return m, fmt.Errorf("sec tag %d type %d (key): %w: %w", tag, types.Key, ErrBadCredential, err)
+			return m, &CredentialError{Tag: tag, Type: types.Key, What: "key", Err: err}
 		}
 		m.signer = opaqueSigner{s}
 	}

@@ -47,6 +47,22 @@
 // with ClassCertExpired, the error (*ExpiredAnchorError) naming the anchor,
 // its dates and the device time.
 //
+// # Limits of the device's TLS stack
+//
+// TLSConfig.MaxIncomingRecord is mbedTLS's incoming record buffer
+// (CONFIG_MBEDTLS_SSL_MAX_CONTENT_LEN): crypto/tls accepts any record up to
+// 16 KiB, so a RecordInspector reads the record headers on the raw
+// connection under it and fails a longer record with *RecordTooLargeError
+// (ClassRecordTooLarge, FAILURE-CASES WS4; the emulator's Certificate
+// record is 3047 bytes, measured by TestRecordLimitAgainstTheHub).
+// WithRenegotiationModel says when the service renegotiates after a
+// WebSocket request; a device without renegotiation support then fails
+// with *RenegotiationRefusedError (ClassPeerClosed, WS1).
+// WithMbedTLSCredentials reads the slots as Zephyr's native sockets hand
+// them to mbedTLS: PEM only when the buffer ends in NUL (and, for
+// certificates, holds `-----BEGIN CERTIFICATE-----`), DER otherwise; a
+// slot that does not parse is a *CredentialError naming it.
+//
 // # MQTT
 //
 // MQTTConnect makes the TLS connection (and, for TransportWebSocket, the

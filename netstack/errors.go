@@ -64,6 +64,10 @@ const (
 	ClassTLSProtocol
 	// ClassWebSocketUpgrade: the HTTP upgrade was refused (status ≠ 101).
 	ClassWebSocketUpgrade
+	// ClassRecordTooLarge: the peer sent a TLS record longer than the
+	// device's incoming record limit (TLSConfig.MaxIncomingRecord,
+	// FAILURE-CASES WS4).
+	ClassRecordTooLarge
 	// ClassConnack1…5: CONNACK refused with return code 1…5 (MQTT 3.1.1
 	// §3.2.2.3; the hub always answers 5, azure-iot-hub.md §1.5).
 	ClassConnackProtocol
@@ -85,7 +89,7 @@ var classNames = map[Class]string{
 	ClassUnknownAuthority: "unknown-authority", ClassCertExpired: "certificate-expired",
 	ClassCertNotYetValid: "certificate-not-yet-valid", ClassHostNameMismatch: "hostname-mismatch",
 	ClassBadCertificate: "bad-certificate", ClassTLSAlert: "tls-alert", ClassTLSProtocol: "tls-protocol",
-	ClassWebSocketUpgrade: "websocket-upgrade", ClassConnackProtocol: "connack-1-protocol",
+	ClassWebSocketUpgrade: "websocket-upgrade", ClassRecordTooLarge: "record-too-large", ClassConnackProtocol: "connack-1-protocol",
 	ClassConnackIdentifier: "connack-2-identifier", ClassConnackUnavailable: "connack-3-unavailable",
 	ClassConnackBadCredentials: "connack-4-bad-credentials", ClassConnackNotAuthorized: "connack-5-not-authorized",
 	ClassCanceled: "canceled", ClassOther: "other",
@@ -147,6 +151,25 @@ type WebSocketUpgradeError struct {
 func (e *WebSocketUpgradeError) Error() string {
 	return "websocket: upgrade refused with HTTP " + strconv.Itoa(e.Status)
 }
+
+// RenegotiationRefusedError is the end of a connection whose peer asked
+// for a TLS renegotiation the device's TLS stack does not support: the
+// device answers the HelloRequest with a no_renegotiation alert and the
+// real hub closes the connection (FAILURE-CASES WS1: mbedTLS built without
+// CONFIG_MBEDTLS_SSL_RENEGOTIATION, `mbedtls_ssl_fetch_input() returned
+// -29312 (-0x7280)`). It unwraps to io.EOF: to the device it is the peer
+// closing.
+type RenegotiationRefusedError struct {
+	// URL is the WebSocket request after which the peer renegotiates.
+	URL string
+}
+
+func (e *RenegotiationRefusedError) Error() string {
+	return "tls: the server renegotiates after the WebSocket request " + e.URL +
+		" to ask for the client certificate; the device's TLS stack refuses renegotiation and the server closes the connection"
+}
+
+func (e *RenegotiationRefusedError) Unwrap() error { return io.EOF }
 
 // ExpiredAnchorError says the server chain ends in a stored trust anchor
 // that is outside its validity at the device's clock (the real Baltimore
@@ -256,6 +279,7 @@ var classRules = []classRule{
 	{"tls alert from the peer", func(err error) bool { _, ok := AlertOf(err); return ok }, ClassTLSAlert, "crypto/tls conn.go: net.OpError{Op: \"remote error\"} around the alert; tls.AlertError [src]"},
 	{"tls.RecordHeaderError", isType[tls.RecordHeaderError], ClassTLSProtocol, "crypto/tls [src]"},
 	{"WebSocketUpgradeError", isType[*WebSocketUpgradeError], ClassWebSocketUpgrade, "azure-iot-hub.md §1.1 [obs]"},
+	{"RecordTooLargeError", isType[*RecordTooLargeError], ClassRecordTooLarge, "recordlimit.go; mbedTLS ssl_msg.c bad message length [S]"},
 	{"CONNACK 1", isConnack(packets.ErrRefusedBadProtocolVersion, packets.ErrorRefusedBadProtocolVersion), ClassConnackProtocol, "MQTT 3.1.1 §3.2.2.3; paho packets.ConnErrors [src]"},
 	{"CONNACK 2", isConnack(packets.ErrRefusedIDRejected, packets.ErrorRefusedIDRejected), ClassConnackIdentifier, "MQTT 3.1.1 §3.2.2.3 [src]"},
 	{"CONNACK 3", isConnack(packets.ErrRefusedServerUnavailable, packets.ErrorRefusedServerUnavailable), ClassConnackUnavailable, "MQTT 3.1.1 §3.2.2.3; azure-iot-hub.md §1.5 [obs]"},

@@ -39,6 +39,10 @@ type MQTTOptions struct {
 	// WebSocketPath is the request path and query for TransportWebSocket
 	// (default WebSocketPath; add "?"+NoClientCertQuery as a device would).
 	WebSocketPath string
+	// WebSocketSubprotocols are offered on the upgrade: nil offers
+	// WebSocketSubprotocol, an empty non-nil slice none (the hub answers
+	// 400 without `mqtt`, FAILURE-CASES WS2).
+	WebSocketSubprotocols []string
 
 	ClientID, Username, Password string
 	CleanSession                 bool
@@ -155,9 +159,14 @@ func (s *Stack) dialMQTTStream(ctx context.Context, o MQTTOptions, port int) (ne
 	if path == "" {
 		path = WebSocketPath
 	}
+	hostHeader := hostPort(o.Host, port, PortWebSocket)
+	if err := s.checkRenegotiation(hostHeader, path, o.TLS); err != nil {
+		_ = tc.Close()
+		return nil, nil, &Error{Op: "websocket", Host: o.Host, Class: Classify(err), Err: err}
+	}
 	wctx, cancel := s.withTimeout(ctx)
 	defer cancel()
-	ws, err := upgradeWebSocket(wctx, tc, hostPort(o.Host, port, PortWebSocket), path)
+	ws, err := upgradeWebSocket(wctx, tc, hostHeader, path, o.WebSocketSubprotocols)
 	if err != nil {
 		_ = tc.Close()
 		return nil, nil, &Error{Op: "websocket", Host: o.Host, Class: Classify(err), Err: err}

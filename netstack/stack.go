@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"log/slog"
 	"net"
+	"net/url"
 	"time"
 
 	"github.com/modemsim/modemsim/pki"
@@ -27,6 +28,11 @@ type Stack struct {
 	log      *slog.Logger
 	onMapped func(RootMapping)
 	timeout  time.Duration
+	// renegotiates says when the peer would renegotiate after a WebSocket
+	// request (WithRenegotiationModel).
+	renegotiates func(*url.URL) bool
+	// mbedtls reads credentials by mbedTLS's rules (WithMbedTLSCredentials).
+	mbedtls bool
 }
 
 // Option configures a Stack.
@@ -64,6 +70,18 @@ func WithRootMappingHook(f func(RootMapping)) Option { return func(s *Stack) { s
 
 // WithSlotTypes sets the credential type numbering (default ModemSlotTypes()).
 func WithSlotTypes(t SlotTypes) Option { return func(s *Stack) { s.types = t } }
+
+// WithRenegotiationModel tells the stack when the service it talks to
+// renegotiates TLS after a WebSocket request to ask for the client
+// certificate (the real hub on port 443 without `iothub-no-client-cert=true`,
+// hub.WebSocketRenegotiates). The emulator cannot renegotiate (Go servers
+// cannot), so a device whose TLS stack does not support renegotiation
+// (TLSConfig.Renegotiation == tls.RenegotiateNever) fails there itself with
+// a *RenegotiationRefusedError, as it would against the real hub
+// (FAILURE-CASES WS1). Nil (the default): no renegotiation is modelled.
+func WithRenegotiationModel(f func(*url.URL) bool) Option {
+	return func(s *Stack) { s.renegotiates = f }
+}
 
 // WithConnectTimeout bounds TCP connect and TLS handshake when the caller's
 // context has no earlier deadline (default 30 s [I]: the firmware's own

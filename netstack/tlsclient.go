@@ -91,6 +91,12 @@ type TLSConfig struct {
 	// (mbedTLS CONFIG_MBEDTLS_SSL_RENEGOTIATION; FAILURE-CASES WS1). Only a
 	// real hub renegotiates; the emulator models it without (hub package doc).
 	Renegotiation tls.RenegotiationSupport
+	// MaxIncomingRecord is the longest TLS record the device's stack
+	// accepts from the server, in content bytes (mbedTLS
+	// MBEDTLS_SSL_IN_CONTENT_LEN, CONFIG_MBEDTLS_SSL_MAX_CONTENT_LEN in
+	// NCS); a longer one fails the connection with a *RecordTooLargeError
+	// (FAILURE-CASES WS4). 0: no limit (Go's 16 KiB).
+	MaxIncomingRecord int
 	// VerifyConnection is a firmware's own check of the server, run after
 	// the stack's verification has passed (Go calls it after the chain
 	// checks); an error aborts the handshake with an alert. The SPWF04
@@ -154,7 +160,7 @@ func (s *Stack) NewClientTLS(host string, cfg TLSConfig) (*ClientTLS, error) {
 	}
 	var cert *tls.Certificate
 	for _, tag := range cfg.SecTags {
-		m, err := loadTag(s.creds, s.types, tag)
+		m, err := loadTagAs(s.creds, s.types, tag, s.mbedtls)
 		if err != nil {
 			return nil, err
 		}
@@ -309,7 +315,12 @@ func (s *Stack) DialTLS(ctx context.Context, host string, port int, cfg TLSConfi
 	}
 	ctx, cancel := s.withTimeout(ctx)
 	defer cancel()
-	tc := tls.Client(raw, client.Config)
+	under := raw
+	if cfg.MaxIncomingRecord > 0 {
+		// The limit holds for the whole connection, as mbedTLS's buffer does.
+		under = &limitConn{Conn: raw, ins: NewRecordInspector(cfg.MaxIncomingRecord)}
+	}
+	tc := tls.Client(under, client.Config)
 	if err := tc.HandshakeContext(ctx); err != nil {
 		_ = raw.Close()
 		var peer []*x509.Certificate

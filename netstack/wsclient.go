@@ -2,9 +2,12 @@ package netstack
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -29,12 +32,15 @@ const (
 
 // upgradeWebSocket runs the HTTP upgrade over an established TLS
 // connection (`GET <path>` with subprotocol mqtt) and returns the stream.
-func upgradeWebSocket(ctx context.Context, tc net.Conn, hostHeader, pathQuery string) (net.Conn, error) {
+func upgradeWebSocket(ctx context.Context, tc net.Conn, hostHeader, pathQuery string, subprotocols []string) (net.Conn, error) {
+	if subprotocols == nil {
+		subprotocols = []string{WebSocketSubprotocol}
+	}
 	d := websocket.Dialer{
 		// The TLS handshake already happened on the device's own terms;
 		// gorilla does no TLS of its own when NetDialTLSContext is set.
 		NetDialTLSContext: func(context.Context, string, string) (net.Conn, error) { return tc, nil },
-		Subprotocols:      []string{WebSocketSubprotocol},
+		Subprotocols:      subprotocols,
 		HandshakeTimeout:  30 * time.Second,
 	}
 	ws, resp, err := d.DialContext(ctx, "wss://"+hostHeader+pathQuery, nil)
@@ -48,4 +54,23 @@ func upgradeWebSocket(ctx context.Context, tc net.Conn, hostHeader, pathQuery st
 		return nil, err
 	}
 	return wsnet.New(ws), nil
+}
+
+// checkRenegotiation is what happens after the upgrade request when the
+// service renegotiates (WithRenegotiationModel) and the device's TLS stack
+// cannot: the device refuses the HelloRequest and the service closes the
+// connection. A stack that can renegotiate answers with the certificate the
+// emulator already received in the first handshake.
+func (s *Stack) checkRenegotiation(hostHeader, pathQuery string, cfg TLSConfig) error {
+	if s.renegotiates == nil || cfg.Renegotiation != tls.RenegotiateNever {
+		return nil
+	}
+	u, err := url.Parse("wss://" + hostHeader + pathQuery)
+	if err != nil {
+		return fmt.Errorf("netstack: WebSocket request %q: %w", pathQuery, err)
+	}
+	if !s.renegotiates(u) {
+		return nil
+	}
+	return &RenegotiationRefusedError{URL: u.String()}
 }

@@ -82,7 +82,7 @@ func inProcessHub(ctx context.Context, state string, clock func() time.Time, log
 		logger.Warn("trust files not written", "err", err)
 	}
 	h := &boardHub{
-		network: &board.Network{Endpoint: endpointOf(e.MQTTAddr(), e.WebSocketAddr()), Trust: p, Names: []string{e.HostName()}},
+		network: &board.Network{Endpoint: endpointOf(e.MQTTAddr(), e.WebSocketAddr()), Trust: p, Names: []string{e.HostName()}, Renegotiates: hub.WebSocketRenegotiates},
 		clock:   clock,
 		lines: []string{
 			fmt.Sprintf("hub (in this process) %s: MQTT/TLS %s, MQTT/WebSocket/TLS %s, admin API http://%s", e.HostName(), e.MQTTAddr(), e.WebSocketAddr(), ln.Addr()),
@@ -138,7 +138,7 @@ func runningHub(ctx context.Context, adminURL string) (*boardHub, error) {
 		}
 	}
 	return &boardHub{
-		network: &board.Network{Endpoint: endpointOf(in.MQTTAddr, in.WebSocketAddr), Trust: standIns, Names: []string{in.HostName}},
+		network: &board.Network{Endpoint: endpointOf(in.MQTTAddr, in.WebSocketAddr), Trust: standIns, Names: []string{in.HostName}, Renegotiates: hub.WebSocketRenegotiates},
 		clock:   clock,
 		lines: []string{fmt.Sprintf("hub %s (running, admin API %s): MQTT/TLS %s, MQTT/WebSocket/TLS %s, chain root %s, simulation time %s",
 			in.HostName, adminURL, orOff(in.MQTTAddr), orOff(in.WebSocketAddr), in.HubRoot, in.Now)},

@@ -51,6 +51,10 @@ func sample(c netstack.Class) error {
 		return &netstack.ConnackError{Code: 5}
 	case netstack.ClassWebSocketUpgrade:
 		return &netstack.WebSocketUpgradeError{Status: 400}
+	case netstack.ClassRecordTooLarge:
+		return fmt.Errorf("handshake: %w", &netstack.RecordTooLargeError{ContentType: 22, Length: 3000, Limit: 2048})
+	case netstack.ClassPeerClosed:
+		return &netstack.RenegotiationRefusedError{URL: "wss://h/$iothub/websocket"}
 	}
 	return &netstack.Error{Op: "test", Class: c}
 }
@@ -86,6 +90,7 @@ func TestRows(t *testing.T) {
 			netstack.ClassTLSAlert:              z(-113, -0x7780, 0),
 			netstack.ClassTLSProtocol:           z(-113, -0x7200, 0),
 			netstack.ClassWebSocketUpgrade:      z(-113, 0, 0),
+			netstack.ClassRecordTooLarge:        z(-113, -0x7200, 0), // WS4
 			netstack.ClassConnackProtocol:       {errno: -111, connack: 1},
 			netstack.ClassConnackIdentifier:     {errno: -111, connack: 2},
 			netstack.ClassConnackUnavailable:    {errno: -111, connack: 3},
@@ -114,6 +119,7 @@ func TestRows(t *testing.T) {
 			netstack.ClassTLSAlert:              m(-111),
 			netstack.ClassTLSProtocol:           m(-111),
 			netstack.ClassWebSocketUpgrade:      m(-113),
+			netstack.ClassRecordTooLarge:        m(-111),
 			netstack.ClassConnackProtocol:       {errno: -111, connack: 1},
 			netstack.ClassConnackIdentifier:     {errno: -111, connack: 2},
 			netstack.ClassConnackUnavailable:    {errno: -111, connack: 3},

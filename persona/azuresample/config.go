@@ -3,6 +3,7 @@ package azuresample
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -36,14 +37,32 @@ const (
 	ModDPS    = "azure_iot_hub_dps"
 	ModHelper = "mqtt_helper"
 	ModFOTA   = "azure_fota"
+	// The nRF7002 DK's network and TLS stack [T forum/nrf7002dk-*.txt;
+	// S LOG_MODULE_REGISTER in zephyr sockets_tls.c, dhcpv4.c,
+	// modules/mbedtls, sdk-nrf wifi_mgmt_ext.c, the supplicant's glue].
+	ModWiFi    = "wifi_mgmt_ext"
+	ModDHCP    = "net_dhcpv4"
+	ModWPA     = "wpa_supp"
+	ModSockTLS = "net_sock_tls"
+	ModMbedTLS = "mbedtls"
 )
 
+// netModules log only when CONFIG_NET_LOG is on: their level options sit
+// inside `if NET_LOG` [S zephyr subsys/net/Kconfig]; the forum's W1/W2 logs
+// (no NET_LOG) show none of their lines, the WS thread's (NET_LOG=y) does.
+var netModules = map[string]bool{ModDHCP: true, ModSockTLS: true}
+
 var moduleLevelOption = map[string]string{
-	ModSample: "AZURE_IOT_HUB_SAMPLE",
-	ModHub:    "AZURE_IOT_HUB",
-	ModDPS:    "AZURE_IOT_HUB",
-	ModHelper: "MQTT_HELPER",
-	ModFOTA:   "AZURE_FOTA",
+	ModSample:  "AZURE_IOT_HUB_SAMPLE",
+	ModHub:     "AZURE_IOT_HUB",
+	ModDPS:     "AZURE_IOT_HUB",
+	ModHelper:  "MQTT_HELPER",
+	ModFOTA:    "AZURE_FOTA",
+	ModWiFi:    "WIFI_MGMT_EXT",
+	ModDHCP:    "NET_DHCPV4",
+	ModWPA:     "WPA_SUPP",
+	ModSockTLS: "NET_SOCKETS",
+	ModMbedTLS: "MBEDTLS",
 }
 
 // Config is the sample's build configuration: what its Kconfig options make
@@ -66,8 +85,50 @@ type Config struct {
 	FOTA            bool          // CONFIG_AZURE_FOTA (the nRF9160 DK board fragment sets it)
 	DKLibrary       bool          // CONFIG_DK_LIBRARY: the "led" method drives LED1
 	ATHost          bool          // CONFIG_AT_HOST_LIBRARY: the console is an AT host
+	Shell           bool          // CONFIG_SHELL: the console is the Zephyr shell (where the board has one)
 	Log             bool          // CONFIG_LOG
+	NetLog          bool          // CONFIG_NET_LOG: the network stack's modules log
 	Levels          map[string]Level
+
+	// The nRF7002 DK's Wi-Fi credentials (CONFIG_WIFI_CREDENTIALS_STATIC,
+	// _STATIC_SSID, _STATIC_PASSWORD, the _STATIC_TYPE_* choice, default
+	// PSK) [S sdk-nrf samples/net/azure_iot_hub/boards/nrf7002dk_nrf5340_cpuapp.conf;
+	// wifi_credentials Kconfig].
+	WiFiStatic bool
+	WiFi       WiFiCredentials
+
+	// ProvisionCertificates is CONFIG_MQTT_HELPER_PROVISION_CERTIFICATES:
+	// mqtt_helper adds the arrays of CertificatesFile
+	// (CONFIG_MQTT_HELPER_CERTIFICATES_FILE, NCS ≤ 2.6, default
+	// "mqtt-certs.h") before it connects [S helper.c certificates_provision].
+	// CertificatesFileFrom is the fragment that set the name (the
+	// header is looked for beside it unless a setting says otherwise).
+	ProvisionCertificates bool
+	CertificatesFile      string
+	CertificatesFileFrom  string
+	// CertificatesFolder is CONFIG_MQTT_HELPER_CERTIFICATES_FOLDER, which
+	// replaced the header in NCS 2.7 [S sdk-nrf release notes; I the
+	// release]: standard PEM files (ca-cert.pem, client-cert.pem,
+	// private-key.pem, and -2 ones for the secondary tag) in a folder
+	// relative to the project, NUL-terminated by the build. Empty: the
+	// header layout.
+	CertificatesFolder     string
+	CertificatesFolderFrom string
+	// ProtectedStorage is CONFIG_TLS_CREDENTIALS_BACKEND_PROTECTED_STORAGE:
+	// the sockets use the board's persistent TLS credential store (where
+	// the `cred` shell writes). Zephyr's default backend is volatile: the
+	// store is RAM, empty at every boot [S zephyr subsys/net/lib/tls_credentials/Kconfig].
+	ProtectedStorage bool
+
+	// mbedTLS of a native TLS stack (nRF7002 DK).
+	// MbedTLSRenegotiation: CONFIG_MBEDTLS_SSL_RENEGOTIATION (FAILURE-CASES WS1).
+	MbedTLSRenegotiation bool
+	// MbedTLSMaxContentLen: CONFIG_MBEDTLS_SSL_MAX_CONTENT_LEN, 0 if unset
+	// (Settings.MbedTLSDefaultContentLen then; FAILURE-CASES WS4).
+	MbedTLSMaxContentLen int
+	// MbedTLSDebugLevel: CONFIG_MBEDTLS_DEBUG_LEVEL when CONFIG_MBEDTLS_DEBUG
+	// (and _DEBUG_C) are set, else 0: mbedTLS's own debug lines up to it.
+	MbedTLSDebugLevel int
 	// Ignored lists the assigned options the simulation does not model.
 	Ignored []string
 }
@@ -87,7 +148,14 @@ func init() {
 		"AZURE_IOT_HUB_AUTO_DEVICE_TWIN_REQUEST", "MQTT_LIB_WEBSOCKET", "AZURE_IOT_HUB_DPS",
 		"AZURE_IOT_HUB_DPS_ID_SCOPE", "AZURE_IOT_HUB_DPS_REG_ID", "AZURE_IOT_HUB_DPS_HOSTNAME",
 		"AZURE_IOT_HUB_DPS_TIMEOUT_SEC", "SETTINGS", "AZURE_FOTA", "DK_LIBRARY", "AT_HOST_LIBRARY",
-		"LOG", "LOG_DEFAULT_LEVEL", "MQTT_LIB_TLS")
+		"LOG", "LOG_DEFAULT_LEVEL", "MQTT_LIB_TLS",
+		"NET_LOG", "SHELL", "WIFI_CREDENTIALS_STATIC", "WIFI_CREDENTIALS_STATIC_SSID", "WIFI_CREDENTIALS_STATIC_PASSWORD",
+		"MQTT_HELPER_PROVISION_CERTIFICATES", "MQTT_HELPER_CERTIFICATES_FILE", "MQTT_HELPER_CERTIFICATES_FOLDER",
+		"TLS_CREDENTIALS_BACKEND_PROTECTED_STORAGE", "TLS_CREDENTIALS_BACKEND_VOLATILE",
+		"MBEDTLS_SSL_RENEGOTIATION", "MBEDTLS_SSL_MAX_CONTENT_LEN", "MBEDTLS_DEBUG", "MBEDTLS_DEBUG_C", "MBEDTLS_DEBUG_LEVEL")
+	for _, t := range wifiTypeChoices {
+		claim("WIFI_CREDENTIALS_STATIC_TYPE_" + t.name)
+	}
 	for _, m := range moduleLevelOption {
 		for _, s := range levelChoices {
 			claim(m + "_LOG_LEVEL_" + s.name)
@@ -101,6 +169,14 @@ var levelChoices = []struct {
 	name  string
 	level Level
 }{{"OFF", LevelOff}, {"ERR", LevelErr}, {"WRN", LevelWrn}, {"INF", LevelInf}, {"DBG", LevelDbg}, {"DEFAULT", -1}}
+
+// wifiTypeChoices are WIFI_CREDENTIALS_STATIC_TYPE_* with their enum
+// wifi_security_type values in Zephyr 3.5 (NCS 2.5) [S zephyr wifi.h,
+// wifi_credentials Kconfig].
+var wifiTypeChoices = []struct {
+	name     string
+	security int
+}{{"OPEN", 0}, {"PSK", 1}, {"PSK_SHA256", 2}, {"SAE", 3}}
 
 // BuildError is a configuration the real build refuses, with the build's words.
 type BuildError struct{ Reasons []string }
@@ -175,6 +251,44 @@ func FromKconfig(c *kconfig.Config) (Config, error) {
 	b("DK_LIBRARY", &cfg.DKLibrary)
 	b("AT_HOST_LIBRARY", &cfg.ATHost)
 	b("LOG", &cfg.Log)
+	b("NET_LOG", &cfg.NetLog)
+	b("SHELL", &cfg.Shell)
+	b("WIFI_CREDENTIALS_STATIC", &cfg.WiFiStatic)
+	s("WIFI_CREDENTIALS_STATIC_SSID", &cfg.WiFi.SSID)
+	s("WIFI_CREDENTIALS_STATIC_PASSWORD", &cfg.WiFi.Password)
+	cfg.WiFi.Security = 1 // the choice's default, PSK
+	for _, t := range wifiTypeChoices {
+		var on bool
+		b("WIFI_CREDENTIALS_STATIC_TYPE_"+t.name, &on)
+		if on {
+			cfg.WiFi.Security = t.security
+		}
+	}
+	b("MQTT_HELPER_PROVISION_CERTIFICATES", &cfg.ProvisionCertificates)
+	cfg.CertificatesFile = "mqtt-certs.h"
+	s("MQTT_HELPER_CERTIFICATES_FILE", &cfg.CertificatesFile)
+	if v, ok := c.Lookup(kconfig.Prefix + "MQTT_HELPER_CERTIFICATES_FILE"); ok {
+		cfg.CertificatesFileFrom = v.File
+	} else if v, ok := c.Lookup(kconfig.Prefix + "MQTT_HELPER_PROVISION_CERTIFICATES"); ok {
+		cfg.CertificatesFileFrom = v.File
+	}
+	s("MQTT_HELPER_CERTIFICATES_FOLDER", &cfg.CertificatesFolder)
+	if v, ok := c.Lookup(kconfig.Prefix + "MQTT_HELPER_CERTIFICATES_FOLDER"); ok {
+		cfg.CertificatesFolderFrom = v.File
+	}
+	b("TLS_CREDENTIALS_BACKEND_PROTECTED_STORAGE", &cfg.ProtectedStorage)
+	b("MBEDTLS_SSL_RENEGOTIATION", &cfg.MbedTLSRenegotiation)
+	maxContent := int64(0)
+	i("MBEDTLS_SSL_MAX_CONTENT_LEN", &maxContent)
+	cfg.MbedTLSMaxContentLen = int(maxContent)
+	var mbedDebug, mbedDebugC bool
+	b("MBEDTLS_DEBUG", &mbedDebug)
+	b("MBEDTLS_DEBUG_C", &mbedDebugC)
+	debugLevel := int64(0)
+	i("MBEDTLS_DEBUG_LEVEL", &debugLevel)
+	if mbedDebug || mbedDebugC {
+		cfg.MbedTLSDebugLevel = int(debugLevel)
+	}
 	def := int64(LevelInf) // CONFIG_LOG_DEFAULT_LEVEL default 3 [S zephyr subsys/logging/Kconfig.filtering]
 	i("LOG_DEFAULT_LEVEL", &def)
 	for mod, opt := range moduleLevelOption {
@@ -187,8 +301,8 @@ func FromKconfig(c *kconfig.Config) (Config, error) {
 			}
 		}
 	}
-	if !cfg.Log {
-		for mod := range cfg.Levels {
+	for mod := range cfg.Levels {
+		if !cfg.Log || (netModules[mod] && !cfg.NetLog) {
 			cfg.Levels[mod] = LevelOff
 		}
 	}
@@ -236,15 +350,42 @@ func (c Config) SecTags() []uint32 {
 	return tags
 }
 
-// BoardFragment is boards/nrf9160dk_nrf9160_ns.conf of the sample, the
-// options of it that change what the simulation does; the build merges it
-// after prj.conf and before overlays [S sdk-nrf samples/net/azure_iot_hub/boards/;
-// Zephyr's application build merges board fragments after prj.conf].
+// BoardConf is the sample's fragment for a board (boards/<board>.conf),
+// which the build merges after prj.conf and before overlays [S sdk-nrf
+// samples/net/azure_iot_hub/boards/; Zephyr's application build merges
+// board fragments after prj.conf].
+type BoardConf struct {
+	Name string // the file, as the build names it
+	Text string
+}
+
+// NRF9160DKConf is boards/nrf9160dk_nrf9160_ns.conf, the options of it that
+// change what the simulation does.
+var NRF9160DKConf = BoardConf{Name: "boards/nrf9160dk_nrf9160_ns.conf", Text: BoardFragment}
+
+// BoardFragment is the text of NRF9160DKConf.
 const BoardFragment = `# samples/net/azure_iot_hub/boards/nrf9160dk_nrf9160_ns.conf (excerpt)
 CONFIG_DK_LIBRARY=y
 CONFIG_AT_HOST_LIBRARY=y
 CONFIG_AZURE_FOTA=y
 `
+
+// NRF7002DKConf is boards/nrf7002dk_nrf5340_cpuapp.conf (NCS v2.5), the
+// options of it the simulation reads: Wi-Fi with static credentials —
+// empty, so a user sets them in this file or an overlay, as the forum
+// user did — the supplicant's quiet log level, FOTA [S sdk-nrf, the file
+// as the forum post quotes it].
+var NRF7002DKConf = BoardConf{Name: "boards/nrf7002dk_nrf5340_cpuapp.conf", Text: `# samples/net/azure_iot_hub/boards/nrf7002dk_nrf5340_cpuapp.conf (excerpt)
+CONFIG_DK_LIBRARY=y
+CONFIG_WIFI_CREDENTIALS=y
+CONFIG_WIFI_CREDENTIALS_STATIC=y
+CONFIG_WPA_SUPP_LOG_LEVEL_ERR=y
+CONFIG_WIFI_CREDENTIALS_STATIC_SSID=""
+CONFIG_WIFI_CREDENTIALS_STATIC_PASSWORD=""
+CONFIG_NET_SOCKETS_SOCKOPT_TLS=y
+CONFIG_MBEDTLS=y
+CONFIG_AZURE_FOTA=y
+`}
 
 // SampleProjectConf is the sample's own prj.conf, used when no fragment is
 // given [S sdk-nrf samples/net/azure_iot_hub/prj.conf].
@@ -259,8 +400,9 @@ CONFIG_SETTINGS=y
 `
 
 // LoadFragments merges the files as the build does: the first is prj.conf,
-// then the board fragment (when board is true), then the rest as overlays.
-func LoadFragments(board bool, paths ...string) (*kconfig.Config, error) {
+// then the board's fragment (when board.Text is set), then the rest as
+// overlays.
+func LoadFragments(board BoardConf, paths ...string) (*kconfig.Config, error) {
 	var c *kconfig.Config
 	var err error
 	if len(paths) == 0 {
@@ -271,8 +413,8 @@ func LoadFragments(board bool, paths ...string) (*kconfig.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	if board {
-		bc, err := kconfig.Parse("boards/nrf9160dk_nrf9160_ns.conf", []byte(BoardFragment))
+	if board.Text != "" {
+		bc, err := kconfig.Parse(board.Name, []byte(board.Text))
 		if err != nil {
 			return nil, err
 		}
@@ -294,14 +436,28 @@ type Options struct {
 	// PrjConf is prj.conf then overlays, later ones winning; none builds
 	// the sample's own prj.conf.
 	PrjConf []string `json:"prj_conf,omitempty"`
-	// NoBoardFragment leaves out boards/nrf9160dk_nrf9160_ns.conf.
+	// NoBoardFragment leaves out the sample's fragment for the board.
 	NoBoardFragment bool `json:"no_board_fragment,omitempty"`
+	// BoardConf replaces the sample's fragment for the board with the
+	// user's own file (the forum user's nrf7002dk_nrf5340_cpuapp.conf).
+	BoardConf string `json:"board_conf,omitempty"`
 	Settings
 }
 
 // Flash builds the configuration from o's fragments and flashes the sample.
 func Flash(o Options, deps Deps) (*Firmware, error) {
-	c, err := LoadFragments(!o.NoBoardFragment, o.PrjConf...)
+	board := deps.Board
+	switch {
+	case o.NoBoardFragment:
+		board = BoardConf{}
+	case o.BoardConf != "":
+		b, err := os.ReadFile(o.BoardConf)
+		if err != nil {
+			return nil, fmt.Errorf("azure_iot_hub: board_conf: %w", err)
+		}
+		board = BoardConf{Name: o.BoardConf, Text: string(b)}
+	}
+	c, err := LoadFragments(board, o.PrjConf...)
 	if err != nil {
 		return nil, fmt.Errorf("azure_iot_hub: %w", err)
 	}

@@ -233,8 +233,10 @@ func (f *Firmware) dpsRun(ctx context.Context) (host, dev string, code int, afte
 	}
 }
 
+// errno is what a library call returns for err on this board (EIO where
+// the table has no number).
 func (f *Firmware) errno(err error) int {
-	if n := errmap.For(errmap.NRF91Modem, err).Errno; n != 0 {
+	if n := errmap.For(f.sockets(), err).Errno; n != 0 {
 		return n
 	}
 	return errEIO

@@ -189,7 +189,7 @@ func (d *device) boot(t *testing.T, conf string, set azuresample.Settings) (*azu
 	cfg, err := azuresample.FromKconfig(c)
 	require.NoError(t, err)
 	m := &fakeModem{}
-	fw, err := azuresample.New(cfg, set, azuresample.Deps{Modem: m, Net: d.stack, StateDir: d.state})
+	fw, err := azuresample.New(cfg, set, azuresample.Deps{Link: &azuresample.LTELink{Modem: m}, ATHost: m, Net: d.stack, StateDir: d.state})
 	require.NoError(t, err)
 	m.mu.Lock()
 	m.sink = fw.ModemURC

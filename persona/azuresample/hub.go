@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/modemsim/modemsim/netstack"
-	"github.com/modemsim/modemsim/netstack/errmap"
 )
 
 // connectOutcome is what mqtt_helper_connect's caller learns.
@@ -18,8 +17,10 @@ type connectOutcome struct {
 	refused byte // CONNACK code (ret is 0: CONNECT was sent)
 }
 
-// dial is mqtt_helper_connect: resolve, TLS with the sec tags, CONNECT.
-// It logs what mqtt_helper logs on the way.
+// dial is mqtt_helper_connect: resolve, provision the compiled-in
+// certificates (once), TLS with the sec tags, CONNECT. It logs what
+// mqtt_helper (and, on a native stack, Zephyr's TLS socket and mbedTLS)
+// log on the way.
 func (f *Firmware) dial(ctx context.Context, host, clientID, user string,
 	onMsg func(netstack.Message), onLost func(error)) (*netstack.MQTTClient, connectOutcome) {
 	o := f.out
@@ -28,22 +29,34 @@ func (f *Firmware) dial(ctx context.Context, host, clientID, user string,
 		target = f.cfg.StaticIP // CONFIG_MQTT_HELPER_STATIC_IP_ADDRESS replaces the name, TLS hostname included
 	}
 	o.log(mHelperResolving, target)
-	tr := netstack.TransportMQTT
-	if f.cfg.WebSocket && f.set.WebSocketPatch {
-		tr = netstack.TransportWebSocket
+	if f.cfg.ProvisionCertificates {
+		if ret := f.provision(); ret != 0 {
+			o.log(mHelperProvision, ret)
+			return nil, connectOutcome{ret: ret}
+		}
 	}
-	ka := f.cfg.KeepAlive
-	if ka == 0 {
-		ka = -1 // 0 in CONNECT: no keep-alive
-	}
-	c, err := f.deps.Net.MQTTConnect(ctx, netstack.MQTTOptions{
-		Host: target, Port: f.cfg.Port, Transport: tr,
+	opts := netstack.MQTTOptions{
+		Host: target, Port: f.cfg.Port, Transport: netstack.TransportMQTT,
 		// Zephyr's mqtt_client_init sets clean_session = 1 [S zephyr mqtt.c].
-		ClientID: clientID, Username: user, CleanSession: true, KeepAlive: ka,
-		TLS:       netstack.TLSConfig{SecTags: f.cfg.SecTags()},
+		ClientID: clientID, Username: user, CleanSession: true, KeepAlive: f.cfg.KeepAlive,
+		TLS:       f.tlsConfig(),
 		OnMessage: onMsg, OnLost: onLost,
-	})
+	}
+	if opts.KeepAlive == 0 {
+		opts.KeepAlive = -1 // 0 in CONNECT: no keep-alive
+	}
+	if f.cfg.WebSocket && f.set.WebSocketPatch {
+		opts.Transport, opts.WebSocketPath = netstack.TransportWebSocket, f.set.WebSocketPath
+		if f.set.WebSocketSubprotocol != "none" {
+			opts.WebSocketSubprotocols = []string{f.set.WebSocketSubprotocol}
+		} else {
+			opts.WebSocketSubprotocols = []string{}
+		}
+	}
+	f.logTLSStart()
+	c, err := f.network().MQTTConnect(ctx, opts)
 	if err == nil {
+		f.mbedDebug(dbgHandshakeEnd)
 		o.log(mHelperReqSent)
 		return c, connectOutcome{}
 	}
@@ -52,6 +65,7 @@ func (f *Firmware) dial(ctx context.Context, host, clientID, user string,
 		return nil, connectOutcome{ret: errEIO}
 	}
 	if code, ok := netstack.ConnackOf(err); ok {
+		f.mbedDebug(dbgHandshakeEnd)
 		o.log(mHelperReqSent)
 		return nil, connectOutcome{refused: code}
 	}
@@ -59,10 +73,8 @@ func (f *Firmware) dial(ctx context.Context, host, clientID, user string,
 		o.log(mHelperGetaddrinfo, int(eai))
 		return nil, connectOutcome{ret: -int(eai)} // broker_init returns -err [S helper.c]
 	}
-	errno := errmap.For(errmap.NRF91Modem, err).Errno
-	if errno == 0 {
-		errno = errEIO
-	}
+	f.logTLSFailure(err)
+	errno := f.errno(err)
 	o.log(mHelperConnect, errno)
 	return nil, connectOutcome{ret: errno}
 }
@@ -182,7 +194,7 @@ func (s *hubSession) onConnack() {
 		_, err := c.Subscribe(ctx, t, 0)
 		cancel()
 		if err != nil {
-			o.log(mHubSubFailed, errmap.For(errmap.NRF91Modem, err).Errno)
+			o.log(mHubSubFailed, s.f.errno(err))
 			o.log(mEvt, "AZURE_IOT_HUB_EVT_CONNECTED")
 			return
 		}
@@ -229,7 +241,7 @@ func (s *hubSession) publish(topic string, payload []byte) int {
 		if s.ctx.Err() == nil {
 			s.f.deps.Logger.Info("azure_iot_hub: publish failed", "topic", topic, "error", err)
 		}
-		return errmap.For(errmap.NRF91Modem, err).Errno
+		return s.f.errno(err)
 	}
 	return 0
 }
@@ -474,7 +486,7 @@ func (s *hubSession) onLost(err error) {
 		s.mu.Unlock()
 		errno := errENOTCONN // the hub closes the socket: read() returns 0 [I]
 		if c := netstack.Classify(err); c != netstack.ClassPeerClosed && c != netstack.ClassConnReset && c != netstack.ClassOther {
-			errno = errmap.For(errmap.NRF91Modem, err).Errno
+			errno = s.f.errno(err)
 		}
 		o := s.f.out
 		o.log(mHelperEvtDisc, errno)

@@ -129,6 +129,26 @@ var (
 	mHelperResolving   = Msg{ModHelper, LevelDbg, "broker_init", "Resolving IP address for %s"}
 	mHelperReqSent     = Msg{ModHelper, LevelDbg, "mqtt_helper_connect", "MQTT connection request sent"}
 
+	// The nRF7002 DK's Wi-Fi [T forum/nrf7002dk-*.txt: wifi_mgmt_ext and
+	// net_dhcpv4 lines; S wpa_supplicant's CTRL-EVENT texts; I that they
+	// are logged under wpa_supp at info level and when wifi_mgmt_ext has
+	// no credentials].
+	mWiFiRequested   = Msg{ModWiFi, LevelInf, "", "Connection requested"}
+	mWiFiNoCreds     = Msg{ModWiFi, LevelErr, "", "No stored credentials found"}
+	mDHCPReceived    = Msg{ModDHCP, LevelInf, "", "Received: %s"}
+	mWPATempDisabled = Msg{ModWPA, LevelInf, "", "wlan0: CTRL-EVENT-SSID-TEMP-DISABLED id=0 ssid=\"%s\" auth_failures=%d duration=%d reason=%s"}
+	mWPANotFound     = Msg{ModWPA, LevelInf, "", "wlan0: CTRL-EVENT-NETWORK-NOT-FOUND"}
+
+	// Zephyr's native TLS sockets [S zephyr subsys/net/lib/sockets/sockets_tls.c;
+	// nrf91.md §9]; printed only with CONFIG_NET_LOG.
+	mTLSParseCA   = Msg{ModSockTLS, LevelErr, "", "Failed to parse CA certificate, err: -0x%x"}
+	mTLSHandshake = Msg{ModSockTLS, LevelErr, "", "TLS handshake error: -0x%x"}
+
+	// mqtt_helper's certificates_provision [S helper.c, NCS v2.5]
+	mHelperProvision = Msg{ModHelper, LevelErr, "", "Could not provision certificates, error: %d"}
+	mHelperExists    = Msg{ModHelper, LevelDbg, "certificates_provision", "%s already exists, sec tag: %d"}
+	mHelperRegister  = Msg{ModHelper, LevelErr, "", "Failed to register %s: %d"}
+
 	// azure_fota [T forum logs; I which conditions]
 	mFOTAVersion = Msg{ModFOTA, LevelInf, "", "Current firmware version: %s"}
 	mFOTANoJob   = Msg{ModFOTA, LevelWrn, "", "No job ID found"}

@@ -18,14 +18,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/modemsim/modemsim/atengine"
 	"github.com/modemsim/modemsim/atparser"
+	"github.com/modemsim/modemsim/credstore"
 	"github.com/modemsim/modemsim/firmware"
+	"github.com/modemsim/modemsim/mqttcerts"
 	"github.com/modemsim/modemsim/netstack"
 	"github.com/modemsim/modemsim/persona/athost"
 )
@@ -35,11 +36,25 @@ const Name = "azure_iot_hub"
 
 // Deps is what the board gives the sample.
 type Deps struct {
-	// Modem answers the AT commands the LTE link controller sends; its URCs
-	// come back through ModemURC.
-	Modem athost.CommandHandler
-	// Net is the device's network (sockets offloaded to the modem).
+	// Link is the network interface: LTE through the nRF91 modem
+	// (*LTELink) or Wi-Fi through the nRF7002 (*WiFiLink).
+	Link Link
+	// Net is the device's network when its sockets are offloaded to the
+	// nRF91 modem, whose TLS stack reads the modem's credential store.
 	Net *netstack.Stack
+	// Native, instead of Net, is Zephyr's own sockets with mbedTLS (the
+	// nRF7002 DK): the firmware picks the credential store its TLS stack
+	// reads (the board's protected storage or a volatile one).
+	Native *NativeSockets
+	// ATHost answers the console's AT commands with CONFIG_AT_HOST_LIBRARY
+	// (the nRF91's modem); nil on a board without a modem.
+	ATHost athost.CommandHandler
+	// Shell makes the board's Zephyr shell for a CONFIG_SHELL build, with
+	// the boot banner it prints before its prompt; nil where the board
+	// has none. Log lines then appear above the `uart:~$ ` prompt.
+	Shell func(banner string) (firmware.Firmware, error)
+	// Board is the board's fragment of the sample (boards/<board>.conf).
+	Board BoardConf
 	// StateDir keeps the DPS assignment (the library's settings
 	// partition); empty keeps it for this instance only.
 	StateDir string
@@ -48,6 +63,17 @@ type Deps struct {
 	// Reboot is sys_reboot(), for the connectivity layer's fatal error.
 	Reboot func()
 	Logger *slog.Logger
+}
+
+// NativeSockets is a board's native TLS stack (Zephyr sockets_tls.c with
+// mbedTLS).
+type NativeSockets struct {
+	// Store is the board's persistent TLS credential store (protected
+	// storage, where the `cred` shell writes).
+	Store *credstore.Store
+	// Stack builds the device network over the credentials the firmware's
+	// TLS credentials backend holds.
+	Stack func(netstack.CredentialSource) *netstack.Stack
 }
 
 // Settings are the facts the configuration does not give, as knobs.
@@ -74,6 +100,32 @@ type Settings struct {
 	WebSocketPatch bool `json:"websocket_patch,omitempty"`
 	// PublishTimeout bounds a subscribe or publish the hub does not acknowledge (default 30 s) [I].
 	PublishTimeout *firmware.Duration `json:"publish_timeout,omitempty"`
+	// WebSocketPath and WebSocketSubprotocol are what the forum's patch
+	// puts in the upgrade request (the patch's body is not in the post [I]:
+	// default /$iothub/websocket and "mqtt"; "/mqtt" is what Zephyr's
+	// mqtt_publisher sample, its model, uses; "none" offers no
+	// subprotocol). A wrong one is FAILURE-CASES WS2.
+	WebSocketPath        string `json:"websocket_path,omitempty"`
+	WebSocketSubprotocol string `json:"websocket_subprotocol,omitempty"`
+	// MbedTLSDefaultContentLen is the incoming record limit when
+	// CONFIG_MBEDTLS_SSL_MAX_CONTENT_LEN is not set (default 16384,
+	// mbedTLS's MBEDTLS_SSL_IN_CONTENT_LEN default [I]: NCS's own default
+	// was not read; the thread's board connects on 8883 without setting it).
+	MbedTLSDefaultContentLen int `json:"mbedtls_default_content_len,omitempty"`
+	// CertificatesDir is where the build finds CONFIG_MQTT_HELPER_CERTIFICATES_FILE
+	// and the PEM files it includes (default: the directory of the
+	// fragment that names it [I]; the real build searches the include
+	// path, which holds mqtt_helper's cert/ directory and the application's).
+	CertificatesDir string `json:"certificates_dir,omitempty"`
+	// MbedTLSLineNumbers replaces the source line numbers printed in
+	// mbedTLS's debug lines, keyed by the message ("<= handshake",
+	// "refusing renegotiation, sending alert", …): only the WS thread's
+	// three are known [T]; the others depend on the mbedTLS release and are
+	// placeholders [U] (native.go).
+	MbedTLSLineNumbers map[string]int `json:"mbedtls_line_numbers,omitempty"`
+	// WiFiAssociationTime is how long the Wi-Fi link takes from the
+	// request to the address (default 4 s, the forum logs' 4–6 s [T]).
+	WiFiAssociationTime *firmware.Duration `json:"wifi_association_time,omitempty"`
 }
 
 func (s Settings) withDefaults() Settings {
@@ -86,6 +138,15 @@ func (s Settings) withDefaults() Settings {
 	if s.FirmwareVersion == "" {
 		s.FirmwareVersion = firmwareVersionDefault
 	}
+	if s.WebSocketPath == "" {
+		s.WebSocketPath = netstack.WebSocketPath
+	}
+	if s.WebSocketSubprotocol == "" {
+		s.WebSocketSubprotocol = netstack.WebSocketSubprotocol
+	}
+	if s.MbedTLSDefaultContentLen == 0 {
+		s.MbedTLSDefaultContentLen = mbedTLSInContentLenDefault
+	}
 	return s
 }
 
@@ -95,6 +156,7 @@ type Firmware struct {
 	set      Settings
 	deps     Deps
 	dialect  atengine.Dialect
+	shell    firmware.Firmware // the console with CONFIG_SHELL
 	out      *console
 	interval time.Duration
 	pubWait  time.Duration
@@ -107,12 +169,21 @@ type Firmware struct {
 	session    *hubSession
 	// memAssignment is the DPS assignment when there is no StateDir.
 	memAssignment Assignment
+
+	// certs are the arrays of the compiled-in mqtt-certs.h
+	// (CONFIG_MQTT_HELPER_PROVISION_CERTIFICATES); certsAdded is
+	// certificates_provision's static certs_added.
+	certs      []mqttcerts.Array
+	certsAdded bool
+	// net is this boot's network stack and creds the store its TLS reads.
+	net   *netstack.Stack
+	creds mqttcerts.Store
 }
 
 // New flashes the sample.
 func New(cfg Config, set Settings, deps Deps) (*Firmware, error) {
-	if deps.Modem == nil || deps.Net == nil {
-		return nil, errors.New("azure_iot_hub: needs a modem and a network stack")
+	if deps.Link == nil || (deps.Net == nil) == (deps.Native == nil) {
+		return nil, errors.New("azure_iot_hub: needs a link and either an offloaded or a native network stack")
 	}
 	if deps.Clock == nil {
 		deps.Clock = time.Now
@@ -130,18 +201,39 @@ func New(cfg Config, set Settings, deps Deps) (*Firmware, error) {
 		f.pubWait = set.PublishTimeout.Duration
 	}
 	f.out = &console{now: deps.Clock, levels: cfg.Levels}
+	if cfg.ProvisionCertificates {
+		if deps.Native == nil {
+			// The option depends on the native TLS credentials API; on the
+			// nRF91 the modem holds the credentials [S Kconfig: depends on
+			// TLS_CREDENTIALS; nrf91.md §9].
+			return nil, &BuildError{Reasons: []string{fmt.Sprintf(kconfigUnmet, "MQTT_HELPER_PROVISION_CERTIFICATES", cfg.CertificatesFileFrom, "y", "n", "TLS_CREDENTIALS")}}
+		}
+		certs, err := loadCertificates(cfg, set)
+		if err != nil {
+			return nil, err
+		}
+		f.certs = certs
+	}
 	if len(cfg.Ignored) > 0 {
 		// Listed once, when flashed: the options the simulation has no model of.
 		deps.Logger.Info("azure_iot_hub: options ignored (not simulated)", "options", strings.Join(cfg.Ignored, " "))
 	}
-	if cfg.ATHost {
+	if cfg.Shell && deps.Shell != nil {
+		// The shell owns the console: its prompt, echo and editing; the
+		// engine prints the sample's log lines above the prompt.
+		sh, err := deps.Shell(strings.TrimRight(string(f.Banner()), "\r\n"))
+		if err != nil {
+			return nil, fmt.Errorf("azure_iot_hub: shell: %w", err)
+		}
+		f.shell, f.dialect = sh, sh.Dialect()
+	} else if cfg.ATHost && deps.ATHost != nil {
 		// CONFIG_AT_HOST_LIBRARY: the console forwards AT commands to the
 		// modem and its URCs to the console, which is why the forum logs
 		// show +CEREG lines between the log lines [S nrf9160dk conf; T].
 		f.dialect = atengine.Dialect{
 			Discipline: athost.NewDiscipline(athost.Bare, athost.DefaultQuoteIdleReset,
 				atparser.WithTerminator(atparser.TermAny), atparser.WithMaxLen(atparser.DefaultMaxLen)),
-			Handler: athost.Handler{Commands: deps.Modem, Framing: athost.Bare},
+			Handler: athost.Handler{Commands: deps.ATHost, Framing: athost.Bare},
 		}
 	} else {
 		f.dialect = atengine.Dialect{Discipline: quietDiscipline{}, Handler: atengine.HandlerFunc(
@@ -179,7 +271,12 @@ func (f *Firmware) Boot(con firmware.Console) error {
 	f.out.mu.Lock()
 	f.out.con, f.out.boot = con, f.deps.Clock()
 	f.out.mu.Unlock()
-	if err := con.Write(f.Banner()); err != nil {
+	f.powerOn()
+	boot := func() error { return con.Write(f.Banner()) }
+	if f.shell != nil {
+		boot = func() error { return f.shell.Boot(con) }
+	}
+	if err := boot(); err != nil {
 		cancel()
 		close(f.done)
 		return fmt.Errorf("azure_iot_hub: banner: %w", err)
@@ -206,48 +303,64 @@ func (f *Firmware) Close() error {
 		s.close()
 	}
 	<-done
+	if f.shell != nil {
+		_ = f.shell.Close()
+	}
 	f.out.mu.Lock()
 	f.out.con = nil
 	f.out.mu.Unlock()
 	return nil
 }
 
-// ModemURC implements firmware.URCSink.
+// ModemURC implements firmware.URCSink: at_host forwards the modem's URCs
+// to the console; the LTE link follows registration in them.
 func (f *Firmware) ModemURC(line string) {
-	if f.cfg.ATHost {
+	if f.cfg.ATHost && f.deps.ATHost != nil {
 		f.out.raw(line)
 	}
-	rest, ok := strings.CutPrefix(line, "+CEREG: ")
-	if !ok {
-		return
+	if l, ok := f.deps.Link.(interface{ ModemURC(string) }); ok {
+		l.ModemURC(line)
 	}
-	stat, _, _ := strings.Cut(rest, ",")
-	n, err := strconv.Atoi(strings.TrimSpace(stat))
-	if err != nil {
-		return
+}
+
+// linkParams is what the build and settings give the link.
+func (f *Firmware) linkParams() LinkParams {
+	p := LinkParams{WiFi: f.cfg.WiFi, WiFiStatic: f.cfg.WiFiStatic, AssociationTime: defaultWiFiAssociation}
+	if f.set.WiFiAssociationTime != nil && f.set.WiFiAssociationTime.Duration > 0 {
+		p.AssociationTime = f.set.WiFiAssociationTime.Duration
 	}
-	// 1 registered home, 5 roaming (3GPP 27.007 §10.1.22); lte_lc reports
-	// the link up on either [S nrf lte_lc].
-	reg := n == 1 || n == 5
+	return p
+}
+
+// defaultWiFiAssociation: see Settings.WiFiAssociationTime.
+const defaultWiFiAssociation = 4 * time.Second
+
+// linkEvents is how the link reaches the sample's event handler.
+func (f *Firmware) linkEvents() LinkEvents {
+	return LinkEvents{Up: func() { f.linkChanged(true) }, Down: func() { f.linkChanged(false) }, Log: f.out.log}
+}
+
+// linkChanged is on_net_event_l4_connected / _disconnected.
+func (f *Firmware) linkChanged(up bool) {
 	f.mu.Lock()
 	was := f.registered
 	s := f.session
-	if reg == was {
+	if up == was {
 		f.mu.Unlock()
 		return
 	}
-	if reg {
+	if up {
 		// Logged before main can see the link up: the event handler's line
 		// comes before main's "Connected to network", as on the device.
 		f.out.log(mL4Up)
 	}
-	f.registered = reg
+	f.registered = up
 	f.mu.Unlock()
 	select {
 	case f.regCh <- struct{}{}:
 	default:
 	}
-	if reg {
+	if up {
 		return
 	}
 	f.out.log(mL4Down)
@@ -256,33 +369,25 @@ func (f *Firmware) ModemURC(line string) {
 	}
 }
 
-// lteCommands are what lte_lc sends to bring LTE up: subscriptions, then
-// the functional mode [S nrf lib/lte_link_control; nrf91.md §4].
-var lteCommands = []string{"AT+CEREG=5", "AT+CSCON=1", "AT+CFUN=1"}
-
 // main is main() of the sample.
 func (f *Firmware) main(ctx context.Context) {
 	o := f.out
 	o.log(mStarted)
 	o.log(mBringingUp)
-	for _, line := range lteCommands {
-		cmd, err := atparser.Parse([]byte(line))
-		if err != nil {
-			panic(err) // a constant above
-		}
-		if r := f.deps.Modem.Handle(ctx, cmd); r.Final != atparser.FinalOK {
-			if line == "AT+CFUN=1" {
-				// lte_net_if raises NET_EVENT_CONN_IF_FATAL_ERROR when the
-				// modem cannot be activated [I]; the sample reboots.
-				o.log(mFatalConn)
-				if f.deps.Reboot != nil {
-					go f.deps.Reboot()
-				}
-				return
+	if err := f.deps.Link.Connect(ctx, f.linkParams(), f.linkEvents()); err != nil {
+		var le *LinkError
+		switch {
+		case errors.Is(err, ErrFatalLink):
+			o.log(mFatalConn) // the sample reboots
+			if f.deps.Reboot != nil {
+				go f.deps.Reboot()
 			}
+		case errors.As(err, &le):
+			o.log(mIfUpFailed, le.Errno)
+		default:
 			o.log(mIfUpFailed, errEIO)
-			return
 		}
+		return
 	}
 	o.log(mDeviceID, f.cfg.DeviceID)
 	if !f.cfg.DPS {

@@ -104,7 +104,7 @@ CONFIG_MQTT_KEEPALIVE=1767
 CONFIG_SETTINGS=y
 `), 0o600))
 	require.NoError(t, os.WriteFile(over, []byte("CONFIG_AZURE_IOT_HUB_DEVICE_ID=\"testdevice\"\nCONFIG_AT_HOST_LIBRARY=n\n"), 0o600))
-	c, err := azuresample.LoadFragments(true, prj, over)
+	c, err := azuresample.LoadFragments(azuresample.NRF9160DKConf, prj, over)
 	require.NoError(t, err)
 	cfg, err := azuresample.FromKconfig(c)
 	require.NoError(t, err)
@@ -450,7 +450,7 @@ func TestD4MassProductionWithKeygen(t *testing.T) {
 		require.NoError(t, err)
 		cfg, err := azuresample.FromKconfig(c)
 		require.NoError(t, err)
-		f, err := azuresample.New(cfg, fast, azuresample.Deps{Modem: modem, Net: d.stack, StateDir: d.state})
+		f, err := azuresample.New(cfg, fast, azuresample.Deps{Link: &azuresample.LTELink{Modem: modem}, ATHost: modem, Net: d.stack, StateDir: d.state})
 		require.NoError(t, err)
 		mu.Lock()
 		fw = f
@@ -547,13 +547,13 @@ func TestFlashFromKnobs(t *testing.T) {
 	var o azuresample.Options
 	require.NoError(t, firmware.Knobs{"prj_conf": []any{prj}, "ncs_version": "v2.6.0", "event_interval": "5s"}.Decode(&o))
 	ev := startHub(t, afterBoth)
-	fw, err := azuresample.Flash(o, azuresample.Deps{Modem: &fakeModem{}, Net: newDevice(t, ev).stack})
+	fw, err := azuresample.Flash(o, azuresample.Deps{Board: azuresample.NRF9160DKConf, Link: &azuresample.LTELink{Modem: &fakeModem{}}, Net: newDevice(t, ev).stack})
 	require.NoError(t, err)
 	assert.Equal(t, "*** Booting nRF Connect SDK v2.6.0 ***\r\n", string(fw.Banner()))
 	assert.True(t, fw.Config().ATHost, "board fragment")
 	assert.Equal(t, []string{"CONFIG_NEWLIB_LIBC"}, fw.Config().Ignored)
 	require.Error(t, firmware.Knobs{"prj_confs": []any{prj}}.Decode(&o))
-	_, err = azuresample.Flash(azuresample.Options{PrjConf: []string{filepath.Join(dir, "missing.conf")}}, azuresample.Deps{Modem: &fakeModem{}, Net: newDevice(t, ev).stack})
+	_, err = azuresample.Flash(azuresample.Options{PrjConf: []string{filepath.Join(dir, "missing.conf")}}, azuresample.Deps{Board: azuresample.NRF9160DKConf, Link: &azuresample.LTELink{Modem: &fakeModem{}}, Net: newDevice(t, ev).stack})
 	require.Error(t, err)
 }
 

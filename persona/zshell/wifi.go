@@ -50,10 +50,11 @@ const WiFiMFPOptional = 1
 
 // enum wifi_conn_status [S zephyr include/zephyr/net/wifi_mgmt.h]; which one
 // wpa_supplicant reports for each mismatch is inferred [I].
+// The statuses a failed association reports.
 const (
-	wifiConnFail          = 1
-	wifiConnWrongPassword = 2
-	wifiConnAPNotFound    = 4
+	WiFiConnFail          = 1
+	WiFiConnWrongPassword = 2
+	WiFiConnAPNotFound    = 4
 )
 
 // Wi-Fi shell strings [S subsys/net/l2/wifi/wifi_shell.c].
@@ -176,19 +177,27 @@ func (w *wifiShell) cmdConnect(_ context.Context, o *Output, args []string) int 
 // associate decides what the AP does with the request [I: which status
 // wpa_supplicant reports for each mismatch].
 func (w *wifiShell) associate(ssid, psk string, security int) (int, AccessPoint) {
-	for _, ap := range w.cfg.Networks {
+	return Associate(w.cfg.Networks, ssid, psk, security)
+}
+
+// Associate is what the access points in range do with a connection
+// request: 0 and the AP, or the enum wifi_conn_status of the failure
+// [I: which status wpa_supplicant reports for each mismatch]. The shell's
+// `wifi connect` and the firmware's stored credentials both go through it.
+func Associate(networks []AccessPoint, ssid, psk string, security int) (int, AccessPoint) {
+	for _, ap := range networks {
 		if ap.SSID != ssid {
 			continue
 		}
 		switch {
 		case ap.Security != security:
-			return wifiConnFail, ap
+			return WiFiConnFail, ap
 		case ap.Security != WiFiSecurityNone && ap.Passphrase != psk:
-			return wifiConnWrongPassword, ap
+			return WiFiConnWrongPassword, ap
 		}
 		return 0, ap
 	}
-	return wifiConnAPNotFound, AccessPoint{}
+	return WiFiConnAPNotFound, AccessPoint{}
 }
 
 func (w *wifiShell) cmdDisconnect(_ context.Context, o *Output, _ []string) int {
