@@ -242,8 +242,8 @@ func terminator(b *boardRun) string {
 // ellipsis shortens long commands (a PEM inside AT%CMNG) for the step list.
 func ellipsis(s string) string {
 	s = strings.NewReplacer("\r", `\r`, "\n", `\n`).Replace(s)
-	if len(s) > 140 {
-		return s[:100] + " … " + s[len(s)-30:]
+	if len(s) > 240 {
+		return s[:180] + " … " + s[len(s)-40:]
 	}
 	return s
 }

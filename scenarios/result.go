@@ -35,6 +35,7 @@ type StepResult struct {
 	Commands   []string // what the host sent or did, in words
 	Output     []string // the lines printed during the step, "board| line"
 	Transcript []Chunk  // the bytes on each port
+	Reasons    []Reason // what the hub and DPS recorded during the step
 	Err        string   // "" when the outcome held
 }
 

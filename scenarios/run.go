@@ -454,6 +454,11 @@ func (r *run) step(ctx context.Context, i int, s Step) StepResult {
 		sr.Transcript = append(sr.Transcript, chunks(b.name, b.port.Log()[logAt[j]:])...)
 	}
 	sr.End = r.now()
+	for _, rs := range r.reasons() {
+		if !rs.Time.Before(sr.Start) {
+			sr.Reasons = append(sr.Reasons, rs)
+		}
+	}
 	return sr
 }
 
