@@ -4,9 +4,11 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -38,4 +40,133 @@ func TestEveryCase(t *testing.T) {
 			require.True(t, res.Passed())
 		})
 	}
+}
+
+func TestLineMatches(t *testing.T) {
+	for _, tc := range []struct {
+		want, got string
+		ok        bool
+	}{
+		{"OK", "OK", true},
+		{"OK", "OK ", false},
+		{"+WIND:24:WiFi Up:0:*", "+WIND:24:WiFi Up:0:192.168.1.7", true},
+		{"#XMQTTEVT: 1,*", "#XMQTTEVT: 0,0", false},
+		{"nrfcredstore: digest * as expected", "nrfcredstore: digest AB= as expected", true},
+		{"nrfcredstore: digest * as expected", "nrfcredstore: digest AB= differs", false},
+		{"a*b*c", "abc", true},
+		{"a*b*c", "acb", false},
+	} {
+		assert.Equal(t, tc.ok, lineMatches(tc.want, tc.got), "%q vs %q", tc.want, tc.got)
+	}
+}
+
+func TestCleanLine(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"OK\r", "OK"},
+		{"[00:00:01.000,000] <inf> azure_iot_hub_sample: Connected to network\r", "<inf> azure_iot_hub_sample: Connected to network"},
+		{"\x1b[1;32muart:~$ \x1b[mcred list\r", "uart:~$ cred list"},
+	} {
+		assert.Equal(t, tc.want, cleanLine(tc.in))
+	}
+}
+
+// TestCasesAreWellFormed: unique IDs, every step said and acting on a board
+// of its world, every case with a failure or a success step.
+func TestCasesAreWellFormed(t *testing.T) {
+	seen := map[string]bool{}
+	for _, c := range Cases() {
+		require.False(t, seen[c.ID], "duplicate %s", c.ID)
+		seen[c.ID] = true
+		require.NotEmpty(t, c.Title, c.ID)
+		require.NotEmpty(t, c.Fix, c.ID)
+		names := map[string]bool{"": true}
+		for _, b := range c.World.Boards {
+			names[b.Name] = true
+		}
+		var judged bool
+		for i, s := range c.Steps {
+			require.NotEmpty(t, s.Say, "%s step %d", c.ID, i+1)
+			require.True(t, names[s.Board], "%s step %d: no board %q", c.ID, i+1, s.Board)
+			require.Contains(t, []Phase{PhaseSetup, PhaseFailure, PhaseFix, PhaseSuccess}, s.Phase, "%s step %d", c.ID, i+1)
+			if s.Phase == PhaseFailure || s.Phase == PhaseSuccess {
+				judged = judged || len(s.Want.Lines) > 0 || s.Want.HubReason != "" || s.Want.DPSReason != ""
+			}
+		}
+		require.True(t, judged, "%s asserts nothing", c.ID)
+		got, err := Lookup(c.ID)
+		require.NoError(t, err)
+		require.Equal(t, c.ID, got.ID)
+	}
+	_, err := Lookup("nope")
+	require.Error(t, err)
+}
+
+// TestAWrongOutcomeFails: the runner judges; a case whose expected line,
+// hub reason or DPS reason is not what happens does not pass.
+func TestAWrongOutcomeFails(t *testing.T) {
+	pool := sharedPool(t)
+	for _, tc := range []struct {
+		id     string
+		step   int
+		change func(*Outcome)
+	}{
+		{"M4", 3, func(o *Outcome) { o.Lines = []string{"OK"} }},                                   // the online write is refused, not OK
+		{"H2", 4, func(o *Outcome) { o.HubReason = "sas-expired" }},                                // the reason is the signature
+		{"H2", 4, func(o *Outcome) { o.HubReasonValues = map[string]string{"stringToSign": "x"} }}, // another string
+		{"W2", 4, func(o *Outcome) { o.Absent = []string{"modemsim: *"} }},                         // it printed that
+	} {
+		t.Run(tc.id, func(t *testing.T) {
+			t.Parallel()
+			c, err := Lookup(tc.id)
+			require.NoError(t, err)
+			c.Steps = append([]Step(nil), c.Steps[:tc.step+1]...)
+			tc.change(&c.Steps[tc.step].Want)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			res, err := Run(ctx, c, Options{PKI: pool, Wait: 2 * time.Second})
+			require.Error(t, err)
+			require.False(t, res.Passed())
+			require.Len(t, res.Steps, tc.step+1)
+			require.NotEmpty(t, res.Steps[tc.step].Err)
+		})
+	}
+}
+
+// TestResultRecordsWhatHappened: H2's run holds the transcript of both
+// directions, the hub's reason, the served chain and the attempts.
+func TestResultRecordsWhatHappened(t *testing.T) {
+	c, err := Lookup("H2")
+	require.NoError(t, err)
+	var after []int
+	res, err := Run(context.Background(), c, Options{PKI: sharedPool(t), AfterStep: func(sr StepResult) { after = append(after, sr.Index) }})
+	require.NoError(t, err)
+	require.Len(t, after, len(c.Steps))
+	var host, device bool
+	for _, s := range res.Steps {
+		for _, ch := range s.Transcript {
+			host = host || (ch.FromHost && strings.Contains(ch.Data, "AT#XMQTTCON="))
+			device = device || (!ch.FromHost && strings.Contains(ch.Data, "#XMQTTEVT: 0,5"))
+		}
+	}
+	assert.True(t, host && device, "transcript both ways")
+	require.NotEmpty(t, res.Reasons)
+	assert.Equal(t, "sas-signature", res.Reasons[0].Check)
+	var outcomes []string
+	for _, e := range res.Timeline {
+		if e.Kind == "attempt" {
+			outcomes = append(outcomes, e.Outcome)
+		}
+	}
+	assert.Contains(t, outcomes, "refused")
+	assert.Contains(t, outcomes, "accepted")
+	var served bool
+	for _, ch := range res.Chains {
+		if strings.HasPrefix(ch.Title, "served by the hub") {
+			served = true
+			require.GreaterOrEqual(t, len(ch.Certs), 2)
+			assert.Len(t, ch.Certs[0].SHA256, 64)
+			assert.Contains(t, ch.Certs[len(ch.Certs)-1].Subject, "DigiCert Global Root G2")
+		}
+	}
+	assert.True(t, served, "the hub's chain")
 }
