@@ -89,6 +89,7 @@ func (w *world) register(sc *godog.ScenarioContext) {
 	w.registerZShell(sc)
 	w.registerSPWF04(sc)
 	w.registerAzureSample(sc)
+	w.registerDemos(sc)
 	sc.Step(`^an? (nRF9151|nRF9161|nRF9160) DK running the at_client sample$`, w.boardRunning)
 	sc.Step(`^the simulator restarts with the same state directory$`, w.restart)
 
