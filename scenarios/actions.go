@@ -286,7 +286,7 @@ func (t Type) do(_ context.Context, r *run, b *boardRun) (string, error) {
 // on the simulated LTE network.
 type Register struct{}
 
-func (Register) do(_ context.Context, r *run, b *boardRun) (string, error) {
+func (Register) do(ctx context.Context, r *run, b *boardRun) (string, error) {
 	n, ok := b.b.NRF91()
 	if !ok {
 		return "", fmt.Errorf("%s has no nRF91 modem", b.name)
@@ -294,11 +294,14 @@ func (Register) do(_ context.Context, r *run, b *boardRun) (string, error) {
 	if err := b.port.Write([]byte("AT+CFUN=1" + terminator(b))); err != nil {
 		return "", err
 	}
-	if err := r.await(b, []string{"OK"}); err != nil {
+	if err := r.await(ctx, b, []string{"OK"}); err != nil {
 		return "", err
 	}
 	deadline := time.Now().Add(r.opts.Wait)
 	for !n.Registered() {
+		if err := ctx.Err(); err != nil {
+			return "AT+CFUN=1", err
+		}
 		if time.Now().After(deadline) {
 			return "AT+CFUN=1", errors.New("the modem did not register")
 		}
@@ -445,7 +448,7 @@ type KeyGen struct {
 	WithCA bool
 }
 
-func (k KeyGen) do(_ context.Context, r *run, b *boardRun) (string, error) {
+func (k KeyGen) do(ctx context.Context, r *run, b *boardRun) (string, error) {
 	ca, ok := r.cas[k.Signer]
 	if !ok {
 		return "", fmt.Errorf("no CA %q", k.Signer)
@@ -454,7 +457,7 @@ func (k KeyGen) do(_ context.Context, r *run, b *boardRun) (string, error) {
 	if err := b.port.Write([]byte(cmd + terminator(b))); err != nil {
 		return cmd, err
 	}
-	if err := r.await(b, []string{"%KEYGEN: *", "OK"}); err != nil {
+	if err := r.await(ctx, b, []string{"%KEYGEN: *", "OK"}); err != nil {
 		return cmd, err
 	}
 	var m []string
@@ -486,7 +489,7 @@ func (k KeyGen) do(_ context.Context, r *run, b *boardRun) (string, error) {
 	if err := b.port.Write([]byte(write + terminator(b))); err != nil {
 		return cmd, err
 	}
-	if err := r.await(b, []string{"OK"}); err != nil {
+	if err := r.await(ctx, b, []string{"OK"}); err != nil {
 		return cmd, err
 	}
 	return cmd + "; " + k.Signer + " signs the CSR (CN " + csr.Subject.CommonName + "); " + ellipsis(write), nil

@@ -25,6 +25,8 @@ const (
 	MigrationWindowDate = "2024-01-10"
 	// AfterMigrationDate is after both moved.
 	AfterMigrationDate = "2024-06-01"
+	// LabSSID and LabKey are the SPWF04 course's access point.
+	LabSSID, LabKey = "lab", "lab-wpa2-key"
 	// FabioDate is two days after the thread's SAS token expired (se=1521901101).
 	FabioDate = "2018-03-26"
 	// H2 tokens: signed over "%2f" but sent with "%2F" (refused), and
@@ -70,7 +72,7 @@ func serialModemBoard(name string) BoardSpec {
 
 func spwf04Board() BoardSpec {
 	return BoardSpec{Name: "spwf04", Kind: board.KindSPWF04, Terminator: "\r",
-		Hardware: map[string]any{"ap_ssid": "lab", "ap_key": "lab-wpa2-key", "pki_dir": "{PKI_DIR}",
+		Hardware: map[string]any{"ap_ssid": LabSSID, "ap_key": LabKey, "pki_dir": "{PKI_DIR}",
 			"hub_mqtt": "{HUB_MQTT}", "hub_websocket": "{HUB_WS}"},
 		Firmware: map[string]any{"join_retry": "1h"}}
 }
@@ -163,8 +165,8 @@ func steps(groups ...[]Step) []Step {
 // joins the lab's Wi-Fi (spwf04.md §4, §7).
 var spwf04Setup = []Step{
 	{Phase: PhaseSetup, Say: "the host sets the module's clock", Do: Type{Line: "AT+S.TIME={NOW_UNIX}"}, Want: Outcome{Lines: []string{"AT-S.OK"}}},
-	{Phase: PhaseSetup, Say: "the host sets the SSID", Do: Type{Line: "AT+S.SSIDTXT=lab"}, Want: Outcome{Lines: []string{"AT-S.OK"}}},
-	{Phase: PhaseSetup, Say: "the host sets the WPA2 key", Do: Type{Line: "AT+S.SCFG=wifi_wpa_psk_text,lab-wpa2-key"}, Want: Outcome{Lines: []string{"AT-S.OK"}}},
+	{Phase: PhaseSetup, Say: "the host sets the SSID", Do: Type{Line: "AT+S.SSIDTXT=" + LabSSID}, Want: Outcome{Lines: []string{"AT-S.OK"}}},
+	{Phase: PhaseSetup, Say: "the host sets the WPA2 key", Do: Type{Line: "AT+S.SCFG=wifi_wpa_psk_text," + LabKey}, Want: Outcome{Lines: []string{"AT-S.OK"}}},
 	{Phase: PhaseSetup, Say: "the host sets WPA2", Do: Type{Line: "AT+S.SCFG=wifi_priv_mode,2"}, Want: Outcome{Lines: []string{"AT-S.OK"}}},
 	{Phase: PhaseSetup, Say: "the host sets station mode", Do: Type{Line: "AT+S.SCFG=wifi_mode,1"}, Want: Outcome{Lines: []string{"AT-S.OK"}}},
 	{Phase: PhaseSetup, Say: "the host turns Wi-Fi on and waits for an address", Do: Type{Line: "AT+S.WIFI=1"},

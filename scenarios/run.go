@@ -490,7 +490,7 @@ func (r *run) stepOn(ctx context.Context, b *boardRun, s Step, sr *StepResult) e
 			return err
 		}
 	}
-	if err := r.await(b, want); err != nil {
+	if err := r.await(ctx, b, want); err != nil {
 		return err
 	}
 	r.quiet(b)
@@ -548,12 +548,15 @@ func cleanLine(s string) string {
 
 // await reads until want has matched in order after the lines already
 // matched, or the wait ends.
-func (r *run) await(b *boardRun, want []string) error {
+func (r *run) await(ctx context.Context, b *boardRun, want []string) error {
 	if len(want) == 0 {
 		return nil
 	}
 	deadline := time.Now().Add(r.opts.Wait)
 	for {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("waiting for %q: %w", want, err)
+		}
 		r.feed(b)
 		i, j := b.seen, 0
 		for ; i < len(b.lines) && j < len(want); i++ {
