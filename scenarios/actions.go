@@ -241,11 +241,10 @@ func terminator(b *boardRun) string {
 
 // ellipsis shortens long commands (a PEM inside AT%CMNG) for the step list.
 func ellipsis(s string) string {
-	s = strings.NewReplacer("\r", `\r`, "\n", `\n`).Replace(s)
-	if len(s) > 240 {
-		return s[:180] + " … " + s[len(s)-40:]
+	if len(s) > 160 {
+		s = s[:110] + " … " + s[len(s)-40:]
 	}
-	return s
+	return strings.NewReplacer("\r", `\r`, "\n", `\n`).Replace(s)
 }
 
 // Type is a line the host types (placeholders expanded), then its

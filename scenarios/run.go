@@ -609,7 +609,7 @@ func (r *run) judgeHub(w Outcome) error {
 	if r.emu == nil {
 		return errors.New("the step expects a hub reason but the case has no hub")
 	}
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(min(5*time.Second, r.opts.Wait))
 	for {
 		hubOK := w.HubReason == "" || slices.ContainsFunc(r.emu.Reasons(), func(rs hub.Reason) bool {
 			if string(rs.Check) != w.HubReason || (w.HubReasonDevice != "" && rs.DeviceID != w.HubReasonDevice) {
