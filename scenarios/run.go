@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -517,22 +518,26 @@ func prefixed(b *boardRun, lines []string) []string {
 func (r *run) feed(b *boardRun) {
 	log := b.port.Log()
 	for _, ev := range log[b.logSeen:] {
-		if ev.Wrote {
-			continue
-		}
-		b.partial = append(b.partial, ev.Data...)
-		for {
-			i := strings.IndexByte(string(b.partial), '\n')
-			if i < 0 {
-				break
-			}
-			if l := cleanLine(string(b.partial[:i])); l != "" {
-				b.lines = append(b.lines, l)
-			}
-			b.partial = b.partial[i+1:]
+		if !ev.Wrote {
+			b.take(ev.Data)
 		}
 	}
 	b.logSeen = len(log)
+}
+
+// take adds bytes the board printed; each complete line is cleaned and kept.
+func (b *boardRun) take(p []byte) {
+	b.partial = append(b.partial, p...)
+	for {
+		i := bytes.IndexByte(b.partial, '\n')
+		if i < 0 {
+			return
+		}
+		if l := cleanLine(string(b.partial[:i])); l != "" {
+			b.lines = append(b.lines, l)
+		}
+		b.partial = b.partial[i+1:]
+	}
 }
 
 // note adds a line the host tool printed (not the board) to what the step

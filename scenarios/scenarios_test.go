@@ -1,9 +1,10 @@
 package scenarios
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,11 +13,23 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// pool is the stand-in PKI the tests share: three RSA-4096 keys once.
-func sharedPool(t *testing.T) *PKIPool {
-	t.Helper()
-	return NewPKIPool(filepath.Join(t.TempDir(), "pki"))
+// testPool is the stand-in PKI every test of the package shares: three
+// RSA-4096 keys once (seconds on a loaded machine), owned by TestMain.
+var testPool *PKIPool
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "modemsim-scenarios-pki-*")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	testPool = NewPKIPool(dir)
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
 }
+
+func sharedPool(testing.TB) *PKIPool { return testPool }
 
 // representative are one case per board, persona and kind of outcome.
 // features/demos.feature runs every case (the acceptance); this package's
@@ -175,4 +188,42 @@ func TestResultRecordsWhatHappened(t *testing.T) {
 		}
 	}
 	assert.True(t, served, "the hub's chain")
+}
+
+// FuzzFeed: whatever a board prints, the lines the runner judges are
+// non-empty, trimmed, one line each, no longer than the input, and every
+// complete line is taken.
+func FuzzFeed(f *testing.F) {
+	for _, s := range []string{"\r\nOK\r\n", "[00:00:01.000,000] <inf> x: y\r\n", "\x1b[1;32muart:~$ \x1b[m\r\n", "a\rb\nc", "\xff\x00\n"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, p []byte) {
+		var b boardRun
+		b.take(p)
+		var n int
+		for _, l := range b.lines {
+			if l == "" || strings.Contains(l, "\n") || l != strings.TrimSpace(l) {
+				t.Fatalf("line %q", l)
+			}
+			n += len(l)
+		}
+		if n > len(p) {
+			t.Fatalf("%d bytes of lines from %d bytes", n, len(p))
+		}
+		if bytes.Contains(b.partial, []byte("\n")) {
+			t.Fatalf("a complete line left unparsed: %q", b.partial)
+		}
+	})
+}
+
+// BenchmarkRunNoHub is one case with a board and no hub (W3): the cost of
+// a demo's world, steps and records.
+func BenchmarkRunNoHub(b *testing.B) {
+	c, err := Lookup("W3")
+	require.NoError(b, err)
+	for b.Loop() {
+		if _, err := Run(context.Background(), c, Options{PKI: testPool}); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
