@@ -13,7 +13,19 @@
 // the outcome its own feature asserts.
 //
 // A case is one entry of Cases (cases.go); its steps use the actions of
-// actions.go. Adding a case needs no new code unless it needs a new action.
+// actions.go. Adding a case needs no new code unless it needs a new action:
+//
+//  1. Describe the world: World.Date, own CAs and device certificates, the
+//     Hub (registry, hub CAs, DPS CAs, groups) and the Boards (kind,
+//     persona, knobs, preloaded Credentials naming their content source).
+//  2. List the Steps in order, each with its Phase, what is done (Say), the
+//     Action (Type a line, run a Tool, Flash a persona, …) and the Outcome:
+//     the lines the board or tool prints, in order, exactly as the case's
+//     feature asserts them, and the hub's or DPS's reason.
+//  3. Add the ID to features/demos.feature's Examples.
+//
+// A new kind of action (the nRF7002 DK's WebSocket sample, say) is a type
+// with a do method in actions.go, or a Flash of the new persona.
 package scenarios
 
 import (

@@ -26,8 +26,9 @@ import (
 
 // Options tune a run.
 type Options struct {
-	// Dir holds the run's state (boards, hub); "" is a temporary directory
-	// removed when the run ends.
+	// Dir holds the run's state (boards, hub) and should be new or empty
+	// (a board reopens what it finds); "" is a temporary directory removed
+	// when the run ends.
 	Dir string
 	// PKI shares the stand-in roots between runs; nil makes the run its own
 	// (three RSA-4096 keys: seconds).
