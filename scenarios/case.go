@@ -66,8 +66,8 @@ type DeviceCert struct{ CN, Issuer string }
 type Hub struct {
 	HostName string
 	// OwnPKI makes stand-in roots of the case's own, created at Date (the
-	// SPWF04 module reads them from disk); otherwise the runner's shared PKI
-	// is loaded at Date.
+	// SPWF04 module reads them from disk), shared only with cases of the
+	// same date; otherwise the runner's shared PKI is loaded at Date.
 	OwnPKI  bool
 	Devices []Device
 	// CAs are own CAs uploaded to the hub and verified.

@@ -49,10 +49,26 @@ type Options struct {
 type PKIPool struct {
 	mu  sync.Mutex
 	dir string
+	// own are the pools of cases whose hub has a PKI of its own at its
+	// date (Hub.OwnPKI), one per date: cases of one date share it.
+	own map[string]*PKIPool
 }
 
 // NewPKIPool uses dir (created with the first load).
 func NewPKIPool(dir string) *PKIPool { return &PKIPool{dir: dir} }
+
+// ownAt is the pool for an own PKI created at date.
+func (p *PKIPool) ownAt(date string) *PKIPool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.own == nil {
+		p.own = map[string]*PKIPool{}
+	}
+	if p.own[date] == nil {
+		p.own[date] = NewPKIPool(filepath.Join(p.dir, "own-"+date))
+	}
+	return p.own[date]
+}
 
 // Dir is the pool's directory.
 func (p *PKIPool) Dir() string { return p.dir }
@@ -238,8 +254,10 @@ func (r *run) startHub(ctx context.Context, h *Hub) error {
 	var p *pki.PKI
 	var err error
 	switch {
-	case h.OwnPKI || r.opts.PKI == nil:
+	case r.opts.PKI == nil:
 		p, err = pki.LoadOrCreate(filepath.Join(r.dir, "pki"), pki.WithClock(r.now), pki.WithLogger(r.log))
+	case h.OwnPKI:
+		p, err = r.opts.PKI.ownAt(r.c.World.Date).load(r.now, r.log)
 	default:
 		p, err = r.opts.PKI.load(r.now, r.log)
 	}
