@@ -21,6 +21,7 @@ import (
 	"github.com/modemsim/modemsim/persona/atclient"
 	"github.com/modemsim/modemsim/persona/azuresample"
 	"github.com/modemsim/modemsim/pki"
+	"github.com/modemsim/modemsim/scenarios"
 )
 
 // azureWorld is a scenario's board running the azure_iot_hub sample.
@@ -61,14 +62,8 @@ func (w *world) registerAzureSample(sc *godog.ScenarioContext) {
 // shellPrompt is the Zephyr shell's prompt, ANSI colours stripped.
 const shellPrompt = "uart:~$ "
 
-// realRootPEM is a real public root as Debian ships it.
-func realRootPEM(name string) ([]byte, error) {
-	file, ok := realRootFiles[name]
-	if !ok {
-		return nil, fmt.Errorf("no real root %q", name)
-	}
-	return os.ReadFile(filepath.Join("..", "pki", "testdata", file))
-}
+// realRootPEM is a real public root as Debian ships it (the cases' copy).
+func realRootPEM(name string) ([]byte, error) { return scenarios.RealRootPEM(name) }
 
 // azureBoard is the thread's board: device_fullchain.pem as CLIENT_CERT,
 // the key as CLIENT_KEY and a root as ROOT_CA_CERT, provisioned before the

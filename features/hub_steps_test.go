@@ -20,6 +20,7 @@ import (
 	"github.com/modemsim/modemsim/dps"
 	"github.com/modemsim/modemsim/hub"
 	"github.com/modemsim/modemsim/pki"
+	"github.com/modemsim/modemsim/scenarios"
 )
 
 // fixtures are expensive, read-only things scenarios share: the stand-in
@@ -31,6 +32,9 @@ type fixtures struct {
 	err  error
 	// dateMu serialises loading the shared PKI at another simulation date.
 	dateMu sync.Mutex
+	// pool is demos.feature's view of the same directory.
+	poolOnce sync.Once
+	pool     *scenarios.PKIPool
 }
 
 func (f *fixtures) pki() (*pki.PKI, error) {
@@ -40,6 +44,13 @@ func (f *fixtures) pki() (*pki.PKI, error) {
 		}
 	})
 	return f.p, f.err
+}
+
+// demoPKI is the stand-in PKI demos.feature's runs share: a directory of
+// its own, as the scenarios package loads it under its own lock.
+func (f *fixtures) demoPKI() *scenarios.PKIPool {
+	f.poolOnce.Do(func() { f.pool = scenarios.NewPKIPool(filepath.Join(f.dir, "demos")) })
+	return f.pool
 }
 
 func (f *fixtures) close() {

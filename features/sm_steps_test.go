@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -29,6 +28,7 @@ import (
 	"github.com/modemsim/modemsim/persona/serialmodem"
 	"github.com/modemsim/modemsim/pki"
 	"github.com/modemsim/modemsim/sas"
+	"github.com/modemsim/modemsim/scenarios"
 )
 
 // smWorld is what the Serial Modem scenarios add to a scenario: the
@@ -42,12 +42,6 @@ type smWorld struct {
 	tel     []hubadmin.TelemetryEvent
 	pending []byte
 	csr     *x509.CertificateRequest
-}
-
-// realRootFiles are the real public root PEMs as Debian ships them.
-var realRootFiles = map[string]string{
-	"Baltimore CyberTrust Root": "Baltimore_CyberTrust_Root.pem",
-	"DigiCert Global Root G2":   "DigiCert_Global_Root_G2.pem",
 }
 
 func (w *world) registerSerialModem(sc *godog.ScenarioContext) {
@@ -202,11 +196,7 @@ func (w *world) expectBytes(want string) error {
 func (w *world) prints(doc *godog.DocString) error { return w.expectBytes(docBytes(doc)) }
 
 func (w *world) storeRealRoot(name, tag, typ string) error {
-	file, ok := realRootFiles[name]
-	if !ok {
-		return fmt.Errorf("no real root %q", name)
-	}
-	b, err := os.ReadFile(filepath.Join("..", "pki", "testdata", file))
+	b, err := scenarios.RealRootPEM(name)
 	if err != nil {
 		return err
 	}

@@ -26,6 +26,7 @@ import (
 	"github.com/modemsim/modemsim/hubadmin"
 	"github.com/modemsim/modemsim/pki"
 	"github.com/modemsim/modemsim/sas"
+	"github.com/modemsim/modemsim/scenarios"
 )
 
 // spwf04World is an SPWF04 scenario: a hub on the thread's date with its
@@ -56,7 +57,7 @@ type spwf04World struct {
 }
 
 // ap is the lab's access point in every SPWF04 scenario.
-const spwf04SSID, spwf04Key = "lab", "lab-wpa2-key"
+const spwf04SSID, spwf04Key = scenarios.LabSSID, scenarios.LabKey
 
 func (w *world) registerSPWF04(sc *godog.ScenarioContext) {
 	s := &spwf04World{w: w, keys: map[string]string{}}
@@ -217,7 +218,7 @@ func (s *spwf04World) expand(cmd string) string { return strings.ReplaceAll(cmd,
 func (s *spwf04World) sends(cmd string) error { return s.exchange([]byte(s.expand(cmd) + "\r")) }
 
 func (s *spwf04World) sendsFile(cmd, name string) error {
-	b, err := os.ReadFile(filepath.Join("testdata", name))
+	b, err := scenarios.File(name)
 	if err != nil {
 		return err
 	}
@@ -225,7 +226,7 @@ func (s *spwf04World) sendsFile(cmd, name string) error {
 }
 
 func (s *spwf04World) sendsBaltimoreDER(cmd string) error {
-	b, err := os.ReadFile(filepath.Join("..", "pki", "testdata", "Baltimore_CyberTrust_Root.pem"))
+	b, err := scenarios.RealRootPEM("Baltimore CyberTrust Root")
 	if err != nil {
 		return err
 	}
@@ -249,7 +250,7 @@ func (s *spwf04World) sendsText(cmd, text string) error {
 }
 
 func (s *spwf04World) fileLength(name string, n int) error {
-	b, err := os.ReadFile(filepath.Join("testdata", name))
+	b, err := scenarios.File(name)
 	if err != nil {
 		return err
 	}

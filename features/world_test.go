@@ -25,6 +25,7 @@ import (
 	"github.com/modemsim/modemsim/firmware"
 	"github.com/modemsim/modemsim/hosttool"
 	"github.com/modemsim/modemsim/nrf91modem"
+	"github.com/modemsim/modemsim/scenarios"
 )
 
 // world is one scenario's state: a board on its own pty and state dir, the
@@ -89,6 +90,7 @@ func (w *world) register(sc *godog.ScenarioContext) {
 	w.registerZShell(sc)
 	w.registerSPWF04(sc)
 	w.registerAzureSample(sc)
+	w.registerDemos(sc)
 	sc.Step(`^an? (nRF9151|nRF9161|nRF9160) DK running the at_client sample$`, w.boardRunning)
 	sc.Step(`^the simulator restarts with the same state directory$`, w.restart)
 
@@ -285,7 +287,7 @@ func (w *world) fileText(name string) (string, error) {
 	if t, ok := w.files[name]; ok {
 		return t, nil
 	}
-	b, err := os.ReadFile(filepath.Join("testdata", name))
+	b, err := scenarios.File(name) // the cases' files, defined once
 	return string(b), err
 }
 

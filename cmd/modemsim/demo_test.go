@@ -1,0 +1,63 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/modemsim/modemsim/scenarios"
+)
+
+func TestDemoListsEveryCase(t *testing.T) {
+	var out strings.Builder
+	require.NoError(t, run(context.Background(), []string{"demo"}, &out, &out))
+	lines := strings.Split(strings.TrimRight(out.String(), "\n"), "\n")
+	require.Len(t, lines, len(scenarios.Cases()))
+	for i, c := range scenarios.Cases() {
+		assert.True(t, strings.HasPrefix(lines[i], c.ID+" "), lines[i])
+		assert.Contains(t, lines[i], c.Title)
+	}
+}
+
+func TestDemoUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"demo", "Z9"},
+		{"demo", "--step"},
+		{"demo", "W3", "extra"},
+		{"demo", "--frob"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			var out strings.Builder
+			err := run(context.Background(), args, &out, &out)
+			var ue *usageError
+			require.True(t, errors.As(err, &ue), "want a usage error, got %v", err)
+		})
+	}
+}
+
+// TestDemoRunsACaseStepByStep runs W3 (no hub: quick) with --step, Enter
+// given for each step, and --html after the case.
+func TestDemoRunsACaseStepByStep(t *testing.T) {
+	c, err := scenarios.Lookup("W3")
+	require.NoError(t, err)
+	page := filepath.Join(t.TempDir(), "w3.html")
+	var out strings.Builder
+	enters := strings.NewReader(strings.Repeat("\n", len(c.Steps)))
+	require.NoError(t, demo(context.Background(), []string{"W3", "--step", "--html", page}, enters, &out))
+	text := out.String()
+	for i, s := range c.Steps {
+		assert.Contains(t, text, "[Enter] step "+string(rune('1'+i))+": "+s.Say)
+	}
+	assert.Contains(t, text, "host> nrfcredstore --cmd-type tls_cred_shell write 10 SERV")
+	assert.Contains(t, text, "nrf7002dk| 10,SERV,lbKhd+LYbq1HrIngYNmRaf7+cHCGpMyFGuuBMjneeik=,0")
+	assert.Contains(t, text, "W3 ended as its feature asserts")
+	b, err := os.ReadFile(page)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), `id="transcript"`)
+}
