@@ -6,6 +6,7 @@ import (
 	"embed"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -618,7 +619,11 @@ func (f FlashSample) do(_ context.Context, r *run, b *boardRun) (string, error) 
 		}
 	}
 	if len(f.Settings) > 0 {
-		said += fmt.Sprintf("\nsettings %v", f.Settings)
+		js, err := json.Marshal(f.Settings) // sorted keys
+		if err != nil {
+			return said, fmt.Errorf("settings: %w", err)
+		}
+		said += "\nwith the settings " + string(js)
 	}
 	return said, b.b.Flash(azuresample.Name, knobs)
 }
