@@ -56,6 +56,9 @@ type Network struct {
 	// Names are host names that resolve to the emulator besides
 	// *.azure-devices.net and the DPS name (a hub with its own name).
 	Names []string
+	// StackOptions are added to the board's network stack (the nRF91's):
+	// netstack.WithNetFaults for a load run's network faults.
+	StackOptions []netstack.Option
 }
 
 // Hardware is a board's lasting part: identity and non-volatile storage.
