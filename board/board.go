@@ -179,7 +179,7 @@ func (c *Catalog) Open(cfg Config) (_ *Board, err error) {
 	}
 	var rw io.ReadWriter = b.port
 	if cfg.Faults.Baud > 0 {
-		rw = pacedPort{b.port, uartpace.New(cfg.Faults.Baud)}
+		rw = pacedPort{b.port, uartpace.New(cfg.Faults.Baud), cfg.Faults.OnPaced}
 	}
 	b.engine = atengine.New(rw, fw.Dialect(), append([]atengine.Option{atengine.WithTranscript(b.rec), atengine.WithLogger(b.log)},
 		cfg.Faults.engineOptions()...)...)
