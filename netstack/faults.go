@@ -24,6 +24,10 @@ type NetFaults struct {
 	Cut func(conn int) (afterBytes int, cut bool)
 	// OnCut is told when a connection is cut (for a run's fault counts).
 	OnCut func()
+	// Unreachable reports, for the stack's conn-th connection, that the
+	// device has no network for it (its registration was lost): the
+	// connection is refused. nil: the network is always there.
+	Unreachable func(conn int) bool
 }
 
 // relayAcceptTimeout bounds how long a relay waits for the dial its
@@ -56,6 +60,9 @@ func (r *faultResolver) Route(ctx context.Context, host string, port int) (strin
 		return upstream, err
 	}
 	n := int(r.conns.Add(1) - 1)
+	if r.f.Unreachable != nil && r.f.Unreachable(n) {
+		return closedPort, nil
+	}
 	cutAt, cut := -1, false
 	if r.f.Cut != nil {
 		cutAt, cut = r.f.Cut(n)

@@ -87,6 +87,18 @@ func TestNetFaults(t *testing.T) {
 	}
 }
 
+func TestNetFaultsUnreachable(t *testing.T) {
+	s := New(NewEmulatorResolver(Endpoint{MQTT: echoServer(t)}), nil, WithNetFaults(NetFaults{
+		Unreachable: func(n int) bool { return n == 0 },
+	}))
+	_, err := s.DialTCP(context.Background(), "modemsim-hub.azure-devices.net", PortMQTT)
+	require.Error(t, err, "the first connection finds no network")
+	assert.Equal(t, ClassConnRefused, Classify(err))
+	c, err := s.DialTCP(context.Background(), "modemsim-hub.azure-devices.net", PortMQTT)
+	require.NoError(t, err, "the second does")
+	c.Close()
+}
+
 func TestNetFaultsPassRefusedRoutes(t *testing.T) {
 	s := New(NewEmulatorResolver(Endpoint{}), nil, WithNetFaults(NetFaults{Latency: time.Second}))
 	_, err := s.DialTCP(context.Background(), "modemsim-hub.azure-devices.net", PortMQTT)

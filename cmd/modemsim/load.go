@@ -10,7 +10,9 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/pprof"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -65,8 +67,16 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	rootPath := fs.String("root", defaultRootFile, "the real DigiCert Global Root G2 (PEM) written as the root CA")
 	progressFlag := fs.String("progress", "auto", "progress on stderr: auto (a bar on a terminal, a line every 2 s otherwise), bar, lines, off")
 	logLevel := fs.String("log-level", "error", "log level: debug, info, warn, error")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	logger, err := newLogger(stderr, *logLevel)
 	if err != nil {
@@ -133,6 +143,8 @@ type loadRun struct {
 	group        *loadGroup
 	scope        string
 	dir          string
+	// boards are the open boards, for faults that act on the hardware.
+	boards []atomic.Pointer[board.Board]
 }
 
 func (r *loadRun) run(ctx context.Context, dir, hubURL string, file *fleet.File, n, parallel int, mode progressMode, stderr io.Writer, seed int64) error {
@@ -175,6 +187,9 @@ func (r *loadRun) run(ctx context.Context, dir, hubURL string, file *fleet.File,
 	}
 	defer f.Close()
 	opened := time.Since(openStart)
+	for i, b := range f.Boards {
+		r.boards[i].Store(b)
+	}
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	served := make(chan error, 1)
@@ -211,6 +226,18 @@ func (r *loadRun) run(ctx context.Context, dir, hubURL string, file *fleet.File,
 		return fmt.Errorf("%d of %d boards failed", s.failed, s.boards)
 	}
 	return ctx.Err()
+}
+
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 func progressEvery(m progressMode) time.Duration {
@@ -250,12 +277,20 @@ func (r *loadRun) configs(file *fleet.File, n int, dir string) ([]board.Config, 
 			cfgs = append(cfgs, cfg)
 		}
 	}
+	r.boards = make([]atomic.Pointer[board.Board], len(cfgs))
 	for i := range cfgs {
 		c := &cfgs[i]
 		c.Persona = atclient.Name
 		c.Network, c.Clock = r.hub.network, r.hub.clock
 		c.Port.TranscriptTail = -1 // a fleet keeps no transcript in memory
-		r.plan.apply(i, c)
+		r.plan.apply(i, c, func() *nrf91modem.Modem {
+			if b := r.boards[i].Load(); b != nil {
+				if n, ok := b.NRF91(); ok {
+					return n.Modem()
+				}
+			}
+			return nil
+		})
 	}
 	return cfgs, nil
 }
@@ -410,7 +445,6 @@ func (d *boardDriver) follow(ctx context.Context, regID string) error {
 	if err := os.WriteFile(path, []byte(d.prjConf(regID)), 0o644); err != nil {
 		return fmt.Errorf("prj.conf: %w", err)
 	}
-	loseReg := d.r.plan.losesRegistration(d.i)
 	var lastErr error
 	for attempt := 1; attempt <= d.r.retries; attempt++ {
 		d.res.attempts = attempt
@@ -424,7 +458,7 @@ func (d *boardDriver) follow(ctx context.Context, regID string) error {
 		if err != nil {
 			return fmt.Errorf("flash %s: %w", azuresample.Name, err)
 		}
-		stages, err := d.milestones(ctx, t, loseReg && attempt == 1)
+		stages, err := d.milestones(ctx, t)
 		if err == nil {
 			copy(d.res.stages[stageDPS:stageTotal], stages[:])
 			return nil
@@ -443,7 +477,7 @@ func (d *boardDriver) follow(ctx context.Context, regID string) error {
 // milestones reads the sample's console until its first event was sent:
 // the time of DPS, hub connect and first telemetry. A failure line or a
 // stall ends the run with the stage it ended in.
-func (d *boardDriver) milestones(ctx context.Context, start time.Time, loseReg bool) ([3]time.Duration, error) {
+func (d *boardDriver) milestones(ctx context.Context, start time.Time) ([3]time.Duration, error) {
 	var st [3]time.Duration
 	stage, last := 0, start // 0 DPS, 1 hub, 2 telemetry
 	names := [3]string{"dps", "hub connect", "first telemetry"}
@@ -473,17 +507,6 @@ func (d *boardDriver) milestones(ctx context.Context, start time.Time, loseReg b
 			}
 			stage++
 			deadline = now.Add(d.r.stageTimeout)
-			if m == azuresample.HubConnected && loseReg {
-				d.loseRegistration()
-			}
 		}
-	}
-}
-
-// loseRegistration is the registration-loss fault, at the moment the hub
-// connection is up.
-func (d *boardDriver) loseRegistration() {
-	if n, ok := d.b.NRF91(); ok && n.Modem().LoseCoverage() {
-		d.r.plan.counts.regLoss.Add(1)
 	}
 }

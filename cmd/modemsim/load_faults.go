@@ -11,6 +11,7 @@ import (
 	"github.com/modemsim/modemsim/board"
 	"github.com/modemsim/modemsim/fleet"
 	"github.com/modemsim/modemsim/netstack"
+	"github.com/modemsim/modemsim/nrf91modem"
 	"github.com/modemsim/modemsim/persona/athost"
 )
 
@@ -73,23 +74,37 @@ func (s *stream) hit(rate float64, n int) (bool, int) {
 // 3 KB) and the first MQTT packets [I].
 const dropWindow = 6 << 10
 
-// apply sets board i's faults in its config.
-func (p *faultPlan) apply(i int, cfg *board.Config) {
+// apply sets board i's faults in its config. modem finds the board's
+// modem once it is open (a lost registration is the modem's).
+func (p *faultPlan) apply(i int, cfg *board.Config, modem func() *nrf91modem.Modem) {
 	f := p.f
-	if f.Latency > 0 || f.DropRate > 0 {
+	loseReg := p.losesRegistration(i)
+	if f.Latency > 0 || f.DropRate > 0 || loseReg {
 		drops := p.stream(i, faultDrop)
-		nw := *cfg.Network
-		nw.StackOptions = append(append([]netstack.Option{}, nw.StackOptions...), netstack.WithNetFaults(netstack.NetFaults{
-			Latency: f.Latency,
-			Cut: func(int) (int, bool) {
-				if f.Latency > 0 {
-					p.counts.delayed.Add(1)
+		nf := netstack.NetFaults{Latency: f.Latency, OnCut: func() { p.counts.dropped.Add(1) }}
+		nf.Cut = func(int) (int, bool) {
+			if f.Latency > 0 {
+				p.counts.delayed.Add(1)
+			}
+			hit, at := drops.hit(f.DropRate, dropWindow)
+			return at, hit
+		}
+		if loseReg {
+			// The board's first connection (to DPS) finds the registration
+			// lost: the modem drops it (+CEREG: 4, back after regain_after)
+			// and the connection is refused.
+			nf.Unreachable = func(conn int) bool {
+				if conn != 0 {
+					return false
 				}
-				hit, at := drops.hit(f.DropRate, dropWindow)
-				return at, hit
-			},
-			OnCut: func() { p.counts.dropped.Add(1) },
-		}))
+				if m := modem(); m != nil && m.LoseCoverage() {
+					p.counts.regLoss.Add(1)
+				}
+				return true
+			}
+		}
+		nw := *cfg.Network
+		nw.StackOptions = append(append([]netstack.Option{}, nw.StackOptions...), netstack.WithNetFaults(nf))
 		cfg.Network = &nw
 	}
 	if f.Baud > 0 {
@@ -107,9 +122,8 @@ func (p *faultPlan) apply(i int, cfg *board.Config) {
 			return atengine.Answer(answer), true
 		}
 	}
-	if f.RegistrationLossRate > 0 {
-		// The modem model's regain_after brings the registration back
-		// after the loss the host injects (nrf91modem.Modem.LoseCoverage).
+	if loseReg {
+		// The modem model's regain_after brings the registration back.
 		hw := map[string]any{}
 		for k, v := range cfg.Hardware {
 			hw[k] = v
@@ -156,7 +170,7 @@ func (p *faultPlan) lines(boards int) []string {
 		out = append(out, fmt.Sprintf("+CME ERROR: %d at %g: %d commands answered", f.CMEError, f.CMEErrorRate, c.cme.Load()))
 	}
 	if f.RegistrationLossRate > 0 {
-		out = append(out, fmt.Sprintf("registration loss at %g (regain after %s): %d boards picked, %d registrations lost",
+		out = append(out, fmt.Sprintf("registration loss at %g (at the first connection, regain after %s): %d boards picked, %d registrations lost",
 			f.RegistrationLossRate, f.RegainAfter, c.regPlans.Load(), c.regLoss.Load()))
 	}
 	return out
