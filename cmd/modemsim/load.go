@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/modemsim/modemsim/board"
+	"github.com/modemsim/modemsim/dps"
 	"github.com/modemsim/modemsim/firmware"
 	"github.com/modemsim/modemsim/fleet"
 	"github.com/modemsim/modemsim/hosttool"
@@ -68,6 +69,8 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	progressFlag := fs.String("progress", "auto", "progress on stderr: auto (a bar on a terminal, a line every 2 s otherwise), bar, lines, off")
 	logLevel := fs.String("log-level", "error", "log level: debug, info, warn, error")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
+	asJSON := fs.Bool("json", false, "print the summary as JSON")
+	retryAfter := fs.Duration("dps-retry-after", dps.DefaultRetryAfter, "retry-after the in-process DPS asks for (whole seconds, at least 1s; real DPS: 3s)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -95,6 +98,10 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usagef(fs, "--parallel must be at least 1")
 	case *retries < 1:
 		return usagef(fs, "--retries must be at least 1")
+	case *retryAfter < time.Second:
+		return usagef(fs, "--dps-retry-after must be at least 1s")
+	case *hubURL != "" && explicitFlag(fs, "dps-retry-after"):
+		return usagef(fs, "--dps-retry-after sets the in-process DPS; a running hub has its own")
 	case *secTag > 2147483647:
 		return usagef(fs, "--sec-tag %d is out of range (0–2147483647)", *secTag)
 	}
@@ -105,6 +112,9 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var file *fleet.File
 	if *fleetPath != "" {
 		if file, err = fleet.Load(*fleetPath); err != nil {
+			return err
+		}
+		if err := checkLoadBoards(file); err != nil {
 			return err
 		}
 	}
@@ -124,9 +134,23 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	r := &loadRun{
 		stdout: stdout, logger: logger, root: root, tag: uint32(*secTag), retries: *retries,
-		stageTimeout: *stageTimeout, plan: newFaultPlan(faults, *seed),
+		stageTimeout: *stageTimeout, plan: newFaultPlan(faults, *seed), asJSON: *asJSON, retryAfter: *retryAfter,
 	}
 	return r.run(ctx, dir, *hubURL, file, *n, *parallel, mode, stderr, *seed)
+}
+
+// checkLoadBoards refuses, before anything starts, boards a load run
+// cannot drive.
+func checkLoadBoards(file *fleet.File) error {
+	for _, s := range file.Boards {
+		if s.Kind != "" && s.Kind != board.KindNRF91 {
+			return fmt.Errorf("board %s: kind %s: a load run provisions nRF91 boards (%%KEYGEN)", s.Name, s.Kind)
+		}
+		if s.Persona != "" && s.Persona != atclient.Name {
+			return fmt.Errorf("board %s: persona %s: a load run provisions over %s, then flashes %s", s.Name, s.Persona, atclient.Name, azuresample.Name)
+		}
+	}
+	return nil
 }
 
 // loadRun is one fleet run.
@@ -143,6 +167,8 @@ type loadRun struct {
 	group        *loadGroup
 	scope        string
 	dir          string
+	asJSON       bool
+	retryAfter   time.Duration
 	// boards are the open boards, for faults that act on the hardware.
 	boards []atomic.Pointer[board.Board]
 }
@@ -153,7 +179,7 @@ func (r *loadRun) run(ctx context.Context, dir, hubURL string, file *fleet.File,
 	adminURL := hubURL
 	where := "running hub " + hubURL
 	if hubURL == "" {
-		u, stop, err := loadHubStart(ctx, filepath.Join(dir, "hub"), r.logger)
+		u, stop, err := loadHubStart(ctx, filepath.Join(dir, "hub"), r.retryAfter, r.logger)
 		if err != nil {
 			return err
 		}
@@ -177,7 +203,11 @@ func (r *loadRun) run(ctx context.Context, dir, hubURL string, file *fleet.File,
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(r.stdout, "modemsim load: %d boards, %s (%s, ID scope %s), enrollment group %s, seed %d\n",
+	header := r.stdout
+	if r.asJSON {
+		header = stderr
+	}
+	fmt.Fprintf(header, "modemsim load: %d boards, %s (%s, ID scope %s), enrollment group %s, seed %d\n",
 		len(cfgs), where, info.HostName, r.scope, r.group.id, seed)
 
 	openStart := time.Now()
@@ -221,7 +251,13 @@ func (r *loadRun) run(ctx context.Context, dir, hubURL string, file *fleet.File,
 	if err := <-served; err != nil && !errors.Is(err, context.Canceled) {
 		r.logger.Warn("fleet", "err", err)
 	}
-	s.print(r.stdout)
+	if r.asJSON {
+		if err := s.writeJSON(r.stdout); err != nil {
+			return err
+		}
+	} else {
+		s.print(r.stdout)
+	}
 	if s.failed > 0 {
 		return fmt.Errorf("%d of %d boards failed", s.failed, s.boards)
 	}
@@ -263,12 +299,6 @@ func (r *loadRun) configs(file *fleet.File, n int, dir string) ([]board.Config, 
 			state = file.State
 		}
 		for _, s := range file.Boards {
-			if s.Kind != "" && s.Kind != board.KindNRF91 {
-				return nil, fmt.Errorf("board %s: kind %s: a load run provisions nRF91 boards (%%KEYGEN)", s.Name, s.Kind)
-			}
-			if s.Persona != "" && s.Persona != atclient.Name {
-				return nil, fmt.Errorf("board %s: persona %s: a load run provisions over %s, then flashes %s", s.Name, s.Persona, atclient.Name, azuresample.Name)
-			}
 			cfg := board.Config{Name: s.Name, Dir: filepath.Join(state, s.Name), Kind: board.KindNRF91,
 				Hardware: s.Hardware, Firmware: s.Firmware, Port: board.PortConfig{Link: s.Link, DeviceNode: s.DeviceNode}}
 			for _, c := range s.Credentials {

@@ -24,7 +24,7 @@ import (
 // kernel picks (a load run never takes the default ports a `modemsim hub`
 // may hold), with its admin API, and returns the admin URL. The run then
 // reads the hub through the API as it would a running one (--hub).
-func loadHubStart(ctx context.Context, dir string, logger *slog.Logger) (adminURL string, stop func(), err error) {
+func loadHubStart(ctx context.Context, dir string, retryAfter time.Duration, logger *slog.Logger) (adminURL string, stop func(), err error) {
 	p, err := pki.LoadOrCreate(filepath.Join(dir, "pki"), pki.WithLogger(logger))
 	if err != nil {
 		return "", nil, fmt.Errorf("stand-in PKI: %w", err)
@@ -32,7 +32,7 @@ func loadHubStart(ctx context.Context, dir string, logger *slog.Logger) (adminUR
 	dpsReasons := hubadmin.NewDPSReasons(0)
 	e, err := hub.New(dir, hub.WithPKI(p), hub.WithLogger(logger),
 		hub.WithMQTTAddr("127.0.0.1:0"), hub.WithWebSocketAddr("127.0.0.1:0"),
-		hub.WithDPSOptions(dps.WithReasonSink(dpsReasons.Record)))
+		hub.WithDPSOptions(dps.WithReasonSink(dpsReasons.Record), dps.WithRetryAfter(retryAfter)))
 	if err != nil {
 		return "", nil, err
 	}

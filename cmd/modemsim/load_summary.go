@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -90,6 +91,46 @@ func summarize(results []boardResult) loadSummary {
 		s.stages[i] = percentilesOf(per[i])
 	}
 	return s
+}
+
+// jsonSummary is the summary for scripts (ci/load.sh); durations in
+// seconds.
+type jsonSummary struct {
+	Boards        int                     `json:"boards"`
+	Completed     int                     `json:"completed"`
+	FirstTry      int                     `json:"completedAtFirstRun"`
+	Failed        int                     `json:"failed"`
+	WallSeconds   float64                 `json:"wallSeconds"`
+	OpenSeconds   float64                 `json:"openSeconds"`
+	DriveSeconds  float64                 `json:"driveSeconds"`
+	Registrations int                     `json:"dpsRegistrations"`
+	Stages        map[string]jsonPercents `json:"stages"`
+	Failures      map[string]int          `json:"failuresByReason"`
+	Retries       map[string]int          `json:"retriesByReason"`
+	Faults        []string                `json:"faults"`
+}
+
+type jsonPercents struct {
+	Boards int     `json:"boards"`
+	P50    float64 `json:"p50"`
+	P90    float64 `json:"p90"`
+	P99    float64 `json:"p99"`
+	Max    float64 `json:"max"`
+}
+
+func (s loadSummary) writeJSON(w io.Writer) error {
+	j := jsonSummary{Boards: s.boards, Completed: s.done, FirstTry: s.firstTry, Failed: s.failed,
+		WallSeconds: s.wall.Seconds(), OpenSeconds: s.open.Seconds(), DriveSeconds: s.drive.Seconds(),
+		Registrations: s.registrations, Stages: map[string]jsonPercents{}, Failures: s.failures, Retries: s.retries, Faults: s.faults}
+	for i, p := range s.stages {
+		j.Stages[stageNames[i]] = jsonPercents{p.N, p.P50.Seconds(), p.P90.Seconds(), p.P99.Seconds(), p.Max.Seconds()}
+	}
+	if j.Faults == nil {
+		j.Faults = []string{}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(j)
 }
 
 // print writes the summary as a person reads it.
