@@ -37,7 +37,7 @@ type Faults struct {
 	// network again after RegainAfter (nrf91modem Network.RegainAfter).
 	RegistrationLossRate float64
 	RegainAfter          time.Duration
-	// Line is the line of the faults: key.
+	// Line is where the section's mapping starts.
 	Line int
 }
 

@@ -112,5 +112,5 @@ func TestLoadFaultsExample(t *testing.T) {
 	require.Len(t, f.Boards, 200)
 	assert.Equal(t, "line-0001", f.Boards[0].Name)
 	assert.Equal(t, &Faults{Seed: 42, HasSeed: true, Latency: 20 * time.Millisecond, DropRate: 0.02, Baud: 115200,
-		CMEErrorRate: 0.05, CMEError: DefaultCMEError, RegistrationLossRate: 0.1, RegainAfter: 500 * time.Millisecond, Line: 2}, f.Faults)
+		CMEErrorRate: 0.05, CMEError: DefaultCMEError, RegistrationLossRate: 0.1, RegainAfter: 500 * time.Millisecond, Line: 3}, f.Faults)
 }
