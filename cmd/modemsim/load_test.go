@@ -102,12 +102,8 @@ boards:
 	assert.Equal(t, fired["+CME"], cmeRetries, "every +CME ERROR answered was retried: %v", s.Retries)
 	assert.Positive(t, fired["registration"])
 	assert.GreaterOrEqual(t, resets, fired["registration"], "every lost registration failed a DPS run that was reset: %v", s.Retries)
-	assert.Equal(t, s.Completed-s.FirstTry, countBoardsReset(s), "boards completed after a reset")
+	assert.Less(t, s.FirstTry, s.Completed, "a lost registration fails the first run of its board")
 }
-
-// countBoardsReset is how many boards needed a reset, as far as the
-// summary tells: completed minus completed at the first run.
-func countBoardsReset(s jsonSummary) int { return s.Completed - s.FirstTry }
 
 func TestLoadUsage(t *testing.T) {
 	dir := t.TempDir()
