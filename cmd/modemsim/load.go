@@ -169,6 +169,7 @@ type loadRun struct {
 	dir          string
 	asJSON       bool
 	retryAfter   time.Duration
+	seen         *telemetrySeen // nil with --hub
 	// boards are the open boards, for faults that act on the hardware.
 	boards []atomic.Pointer[board.Board]
 }
@@ -179,7 +180,8 @@ func (r *loadRun) run(ctx context.Context, dir, hubURL string, file *fleet.File,
 	adminURL := hubURL
 	where := "running hub " + hubURL
 	if hubURL == "" {
-		u, stop, err := loadHubStart(ctx, filepath.Join(dir, "hub"), r.retryAfter, r.logger)
+		r.seen = &telemetrySeen{}
+		u, stop, err := loadHubStart(ctx, filepath.Join(dir, "hub"), r.retryAfter, r.seen.record, r.logger)
 		if err != nil {
 			return err
 		}
@@ -247,6 +249,9 @@ func (r *loadRun) run(ctx context.Context, dir, hubURL string, file *fleet.File,
 	if regs, err := r.admin.Registrations(ctx); err == nil {
 		s.registrations = len(regs)
 	}
+	if r.seen != nil {
+		s.telemetry = r.hubReceived(ctx, results)
+	}
 	cancel()
 	if err := <-served; err != nil && !errors.Is(err, context.Canceled) {
 		r.logger.Warn("fleet", "err", err)
@@ -261,6 +266,9 @@ func (r *loadRun) run(ctx context.Context, dir, hubURL string, file *fleet.File,
 	if s.failed > 0 {
 		return fmt.Errorf("%d of %d boards failed", s.failed, s.boards)
 	}
+	if s.telemetry >= 0 && s.telemetry < s.done {
+		return fmt.Errorf("the hub never received the first event of %d of the %d boards that sent one", s.done-s.telemetry, s.done)
+	}
 	return ctx.Err()
 }
 
@@ -274,6 +282,26 @@ func startCPUProfile(path string) (stop func(), err error) {
 		return nil, fmt.Errorf("cpu profile: %w", err)
 	}
 	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+// hubReceived is how many completed boards the hub has an event from,
+// waiting a moment for events still in flight (QoS 0: the sample logs
+// "sent" when the packet is written).
+func (r *loadRun) hubReceived(ctx context.Context, results []boardResult) int {
+	var ids []string
+	for _, res := range results {
+		if res.done {
+			ids = append(ids, res.regID)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		n := r.seen.count(ids)
+		if n == len(ids) || time.Now().After(deadline) || ctx.Err() != nil {
+			return n
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func progressEvery(m progressMode) time.Duration {
@@ -359,6 +387,7 @@ func (r *loadRun) drive(ctx context.Context, i int, b *board.Board) boardResult 
 		return res
 	}
 	res.stages[stageProvision] = time.Since(t0)
+	res.regID = regID
 	if err := d.follow(ctx, regID); err != nil {
 		res.reason = err.Error()
 		return res

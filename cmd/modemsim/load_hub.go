@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/modemsim/modemsim/dps"
@@ -24,14 +25,14 @@ import (
 // kernel picks (a load run never takes the default ports a `modemsim hub`
 // may hold), with its admin API, and returns the admin URL. The run then
 // reads the hub through the API as it would a running one (--hub).
-func loadHubStart(ctx context.Context, dir string, retryAfter time.Duration, logger *slog.Logger) (adminURL string, stop func(), err error) {
+func loadHubStart(ctx context.Context, dir string, retryAfter time.Duration, onTelemetry func(hub.Message), logger *slog.Logger) (adminURL string, stop func(), err error) {
 	p, err := pki.LoadOrCreate(filepath.Join(dir, "pki"), pki.WithLogger(logger))
 	if err != nil {
 		return "", nil, fmt.Errorf("stand-in PKI: %w", err)
 	}
 	dpsReasons := hubadmin.NewDPSReasons(0)
 	e, err := hub.New(dir, hub.WithPKI(p), hub.WithLogger(logger),
-		hub.WithMQTTAddr("127.0.0.1:0"), hub.WithWebSocketAddr("127.0.0.1:0"),
+		hub.WithMQTTAddr("127.0.0.1:0"), hub.WithWebSocketAddr("127.0.0.1:0"), hub.WithTelemetryHandler(onTelemetry),
 		hub.WithDPSOptions(dps.WithReasonSink(dpsReasons.Record), dps.WithRetryAfter(retryAfter)))
 	if err != nil {
 		return "", nil, err
@@ -57,6 +58,36 @@ func loadHubStart(ctx context.Context, dir string, retryAfter time.Duration, log
 		_ = srv.Shutdown(sctx)
 		_ = e.Close()
 	}, nil
+}
+
+// telemetrySeen records which devices the in-process hub received an
+// event from: the sample publishes at QoS 0, so the hub's side is the only
+// acknowledgement there is.
+type telemetrySeen struct {
+	mu   sync.Mutex
+	from map[string]bool
+}
+
+func (t *telemetrySeen) record(m hub.Message) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.from == nil {
+		t.from = map[string]bool{}
+	}
+	t.from[m.DeviceID] = true
+}
+
+// count is how many of ids the hub received an event from.
+func (t *telemetrySeen) count(ids []string) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := 0
+	for _, id := range ids {
+		if t.from[id] {
+			n++
+		}
+	}
+	return n
 }
 
 // loadGroup is the run's enrollment group and the CA that signs its

@@ -27,6 +27,7 @@ var stageNames = [numStages]string{"provision", "dps", "hub connect", "first tel
 // boardResult is what happened to one board.
 type boardResult struct {
 	name     string
+	regID    string                   // its registration ID (and device ID)
 	stages   [numStages]time.Duration // of the attempt that completed
 	done     bool
 	reason   string   // why it failed, when !done
@@ -65,10 +66,11 @@ type loadSummary struct {
 	open, drive, wall    time.Duration
 	faults               []string
 	registrations        int // DPS registration records on the hub afterwards; -1 unknown
+	telemetry            int // completed boards the hub received an event from; -1 unknown (--hub)
 }
 
 func summarize(results []boardResult) loadSummary {
-	s := loadSummary{boards: len(results), failures: map[string]int{}, retries: map[string]int{}, registrations: -1}
+	s := loadSummary{boards: len(results), failures: map[string]int{}, retries: map[string]int{}, registrations: -1, telemetry: -1}
 	var per [numStages][]time.Duration
 	for _, r := range results {
 		for _, why := range r.retried {
@@ -104,6 +106,7 @@ type jsonSummary struct {
 	OpenSeconds   float64                 `json:"openSeconds"`
 	DriveSeconds  float64                 `json:"driveSeconds"`
 	Registrations int                     `json:"dpsRegistrations"`
+	Telemetry     int                     `json:"hubReceivedEventsFrom"`
 	Stages        map[string]jsonPercents `json:"stages"`
 	Failures      map[string]int          `json:"failuresByReason"`
 	Retries       map[string]int          `json:"retriesByReason"`
@@ -121,7 +124,7 @@ type jsonPercents struct {
 func (s loadSummary) writeJSON(w io.Writer) error {
 	j := jsonSummary{Boards: s.boards, Completed: s.done, FirstTry: s.firstTry, Failed: s.failed,
 		WallSeconds: s.wall.Seconds(), OpenSeconds: s.open.Seconds(), DriveSeconds: s.drive.Seconds(),
-		Registrations: s.registrations, Stages: map[string]jsonPercents{}, Failures: s.failures, Retries: s.retries, Faults: s.faults}
+		Registrations: s.registrations, Telemetry: s.telemetry, Stages: map[string]jsonPercents{}, Failures: s.failures, Retries: s.retries, Faults: s.faults}
 	for i, p := range s.stages {
 		j.Stages[stageNames[i]] = jsonPercents{p.N, p.P50.Seconds(), p.P90.Seconds(), p.P99.Seconds(), p.Max.Seconds()}
 	}
@@ -140,6 +143,9 @@ func (s loadSummary) print(w io.Writer) {
 	fmt.Fprintf(w, "wall %s: boards opened in %s, driven in %s\n", round(s.wall), round(s.open), round(s.drive))
 	if s.registrations >= 0 {
 		fmt.Fprintf(w, "DPS registration records on the hub: %d\n", s.registrations)
+	}
+	if s.telemetry >= 0 {
+		fmt.Fprintf(w, "the hub received the first event of %d of the %d boards completed\n", s.telemetry, s.done)
 	}
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "stage\tboards\tp50\tp90\tp99\tmax\t")

@@ -41,6 +41,7 @@ func TestLoadFleet(t *testing.T) {
 	assert.Equal(t, 5, s.FirstTry)
 	assert.Zero(t, s.Failed)
 	assert.Equal(t, 5, s.Registrations, "the hub holds a DPS registration per board")
+	assert.Equal(t, 5, s.Telemetry, "and has an event from each")
 	assert.Empty(t, s.Failures)
 	assert.Empty(t, s.Retries)
 	assert.Empty(t, s.Faults)
@@ -77,6 +78,7 @@ boards:
 	s, err := loadJSON(t, "-c", path, "--retries", "6", "--stage-timeout", "8s")
 	require.NoError(t, err, "the host's retries get every board through")
 	assert.Equal(t, 5, s.Completed)
+	assert.Equal(t, 5, s.Telemetry)
 	require.Len(t, s.Faults, 5, "every fault is listed: %q", s.Faults)
 	fired := map[string]int{}
 	for _, l := range s.Faults {
