@@ -37,6 +37,7 @@ boards:
     persona: at_client
     hardware: {model: nrf9160}
 YAML
+  rm -f "$out/base-$n.out" # the background job truncates it only when it starts
   start=$(date +%s.%N)
   /usr/bin/time -v -o "$out/base-$n.time" "$bin" run -c "$state/fleet.yaml" --state "$state" >"$out/base-$n.out" 2>&1 &
   timer=$!
