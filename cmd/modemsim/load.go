@@ -60,6 +60,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fleetPath := fs.String("c", "", "fleet file (YAML): the boards (kind nrf91, persona at_client or left out) and the faults: section")
 	hubURL := fs.String("hub", "", "admin URL of a running hub (modemsim hub serve); default: a hub in this process on loopback ports of its own")
 	state := fs.String("state", "", "state directory of the boards and the in-process hub (default: a temporary directory, removed afterwards)")
+	pkiDir := fs.String("pki", filepath.Join(defaultState, "hub", "pki"), "stand-in PKI of the in-process hub, made once and reused (its RSA keys take seconds to make)")
 	seed := fs.Int64("seed", 1, "seed of the fault injection (default: the fleet file's seed, else 1)")
 	parallel := fs.Int("parallel", 256, "boards driven at once (each at most one connection the hub has not seen CONNECT on: below the hub's 512 pending)")
 	retries := fs.Int("retries", 3, "attempts per AT command, and runs of the sample per board")
@@ -100,8 +101,8 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usagef(fs, "--retries must be at least 1")
 	case *retryAfter < time.Second:
 		return usagef(fs, "--dps-retry-after must be at least 1s")
-	case *hubURL != "" && explicitFlag(fs, "dps-retry-after"):
-		return usagef(fs, "--dps-retry-after sets the in-process DPS; a running hub has its own")
+	case *hubURL != "" && (explicitFlag(fs, "dps-retry-after") || explicitFlag(fs, "pki")):
+		return usagef(fs, "--dps-retry-after and --pki set the in-process hub; a running hub has its own")
 	case *secTag > 2147483647:
 		return usagef(fs, "--sec-tag %d is out of range (0–2147483647)", *secTag)
 	}
@@ -134,7 +135,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	r := &loadRun{
 		stdout: stdout, logger: logger, root: root, tag: uint32(*secTag), retries: *retries,
-		stageTimeout: *stageTimeout, plan: newFaultPlan(faults, *seed), asJSON: *asJSON, retryAfter: *retryAfter,
+		stageTimeout: *stageTimeout, plan: newFaultPlan(faults, *seed), asJSON: *asJSON, retryAfter: *retryAfter, pkiDir: *pkiDir,
 	}
 	return r.run(ctx, dir, *hubURL, file, *n, *parallel, mode, stderr, *seed)
 }
@@ -169,6 +170,7 @@ type loadRun struct {
 	dir          string
 	asJSON       bool
 	retryAfter   time.Duration
+	pkiDir       string
 	seen         *telemetrySeen // nil with --hub
 	// boards are the open boards, for faults that act on the hardware.
 	boards []atomic.Pointer[board.Board]
@@ -181,7 +183,7 @@ func (r *loadRun) run(ctx context.Context, dir, hubURL string, file *fleet.File,
 	where := "running hub " + hubURL
 	if hubURL == "" {
 		r.seen = &telemetrySeen{}
-		u, stop, err := loadHubStart(ctx, filepath.Join(dir, "hub"), r.retryAfter, r.seen.record, r.logger)
+		u, stop, err := loadHubStart(ctx, filepath.Join(dir, "hub"), r.pkiDir, r.retryAfter, r.seen.record, r.logger)
 		if err != nil {
 			return err
 		}

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -25,8 +24,8 @@ import (
 // kernel picks (a load run never takes the default ports a `modemsim hub`
 // may hold), with its admin API, and returns the admin URL. The run then
 // reads the hub through the API as it would a running one (--hub).
-func loadHubStart(ctx context.Context, dir string, retryAfter time.Duration, onTelemetry func(hub.Message), logger *slog.Logger) (adminURL string, stop func(), err error) {
-	p, err := pki.LoadOrCreate(filepath.Join(dir, "pki"), pki.WithLogger(logger))
+func loadHubStart(ctx context.Context, dir, pkiDir string, retryAfter time.Duration, onTelemetry func(hub.Message), logger *slog.Logger) (adminURL string, stop func(), err error) {
+	p, err := pki.LoadOrCreate(pkiDir, pki.WithLogger(logger))
 	if err != nil {
 		return "", nil, fmt.Errorf("stand-in PKI: %w", err)
 	}

@@ -25,7 +25,7 @@ var testRoot = filepath.Join("..", "..", "pki", "testdata", "DigiCert_Global_Roo
 func loadJSON(t *testing.T, args ...string) (jsonSummary, error) {
 	t.Helper()
 	var out bytes.Buffer
-	args = append([]string{"load", "--json", "--progress", "off", "--root", testRoot, "--dps-retry-after", "1s", "--state", t.TempDir()}, args...)
+	args = append([]string{"load", "--json", "--progress", "off", "--root", testRoot, "--dps-retry-after", "1s", "--state", t.TempDir(), "--pki", filepath.Join(t.TempDir(), "pki")}, args...)
 	err := run(t.Context(), args, &out, io.Discard)
 	var s jsonSummary
 	require.NoError(t, json.Unmarshal(out.Bytes(), &s), out.String())
@@ -127,7 +127,7 @@ func TestLoadUsage(t *testing.T) {
 		{"bad faults", []string{"-c", badFaults, "--root", testRoot}, "faults.baud: 12345 is not a rate the nRF91 UART runs at"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := run(t.Context(), append([]string{"load", "--state", t.TempDir()}, tc.args...), io.Discard, io.Discard)
+			err := run(t.Context(), append([]string{"load", "--state", t.TempDir(), "--pki", filepath.Join(t.TempDir(), "pki")}, tc.args...), io.Discard, io.Discard)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
 		})
