@@ -61,7 +61,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	hubURL := fs.String("hub", "", "admin URL of a running hub (modemsim hub serve); default: a hub in this process on loopback ports of its own")
 	state := fs.String("state", "", "state directory of the boards and the in-process hub (default: a temporary directory, removed afterwards)")
 	pkiDir := fs.String("pki", filepath.Join(defaultState, "hub", "pki"), "stand-in PKI of the in-process hub, made once and reused (its RSA keys take seconds to make)")
-	seed := fs.Int64("seed", 1, "seed of the fault injection (default: the fleet file's seed, else 1)")
+	seed := fs.Int64("seed", 1, "seed of the fault injection; given, it overrides the fleet file's seed:")
 	parallel := fs.Int("parallel", 256, "boards driven at once (each at most one connection the hub has not seen CONNECT on: below the hub's 512 pending)")
 	retries := fs.Int("retries", 3, "attempts per AT command, and runs of the sample per board")
 	stageTimeout := fs.Duration("stage-timeout", time.Minute, "how long the host waits for the next milestone of a run before it resets the board")
