@@ -167,7 +167,6 @@ type loadRun struct {
 	admin        *hubadmin.Client
 	group        *loadGroup
 	scope        string
-	dir          string
 	asJSON       bool
 	retryAfter   time.Duration
 	pkiDir       string
@@ -178,7 +177,6 @@ type loadRun struct {
 
 func (r *loadRun) run(ctx context.Context, dir, hubURL string, file *fleet.File, n, parallel int, mode progressMode, stderr io.Writer, seed int64) error {
 	start := time.Now()
-	r.dir = dir
 	adminURL := hubURL
 	where := "running hub " + hubURL
 	if hubURL == "" {
