@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -16,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/modemsim/modemsim/fleet"
+	"github.com/modemsim/modemsim/hub"
 )
 
 // testRoot is the real DigiCert Global Root G2 as Debian ships it.
@@ -105,6 +107,25 @@ boards:
 	assert.Positive(t, fired["registration"])
 	assert.GreaterOrEqual(t, resets, fired["registration"], "every lost registration failed a DPS run that was reset: %v", s.Retries)
 	assert.Less(t, s.FirstTry, s.Completed, "a lost registration fails the first run of its board")
+}
+
+func TestLoadAgainstARunningHub(t *testing.T) {
+	t.Parallel()
+	url, stop, err := loadHubStart(t.Context(), filepath.Join(t.TempDir(), "hub"), filepath.Join(t.TempDir(), "pki"), time.Second,
+		func(hub.Message) {}, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	defer stop()
+	var out bytes.Buffer
+	err = run(t.Context(), []string{"load", "--json", "--progress", "off", "--root", testRoot, "--state", t.TempDir(), "--hub", url, "-n", "2"}, &out, io.Discard)
+	require.NoError(t, err)
+	var s jsonSummary
+	require.NoError(t, json.Unmarshal(out.Bytes(), &s), out.String())
+	assert.Equal(t, 2, s.Completed)
+	assert.Equal(t, 2, s.Registrations, "the running hub's DPS holds them")
+	assert.Equal(t, -1, s.Telemetry, "a running hub's telemetry is not followed")
+
+	err = run(t.Context(), []string{"load", "--hub", url, "--dps-retry-after", "2s"}, io.Discard, io.Discard)
+	assert.ErrorContains(t, err, "--dps-retry-after and --pki set the in-process hub")
 }
 
 func TestLoadUsage(t *testing.T) {
