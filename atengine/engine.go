@@ -53,6 +53,8 @@ type Engine struct {
 	rw    io.ReadWriter // for the read deadline that ends Run
 	rec   *transcript.Recorder
 	log   *slog.Logger
+	// intercept answers requests before the handler (WithInterceptor).
+	intercept Interceptor
 
 	// hmu makes handler calls one at a time: the reader's, and a payload
 	// timeout's from its timer.
@@ -318,7 +320,11 @@ func (e *Engine) feed(ctx context.Context, p []byte, sess uint64) error {
 		if fr.Truncated {
 			e.rec.Notef("line cap reached: %d bytes dropped", fr.Dropped)
 		}
-		if err := e.reply(d.Handler.Handle(ctx, fr), sess); err != nil {
+		r, ok := e.intercepted(fr)
+		if !ok {
+			r = d.Handler.Handle(ctx, fr)
+		}
+		if err := e.reply(r, sess); err != nil {
 			return err
 		}
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/modemsim/modemsim/firmware"
 	"github.com/modemsim/modemsim/ptyport"
 	"github.com/modemsim/modemsim/transcript"
+	"github.com/modemsim/modemsim/uartpace"
 )
 
 // Config is one board: where its state lives, what hardware it is, what
@@ -43,6 +44,8 @@ type Config struct {
 	Clock func() time.Time
 	// Network is the hub the board's radio reaches; nil: none.
 	Network *Network
+	// Faults are injected by load runs; the zero value injects none.
+	Faults Faults
 }
 
 // PortConfig is how the board's serial port is exposed.
@@ -174,7 +177,12 @@ func (c *Catalog) Open(cfg Config) (_ *Board, err error) {
 	if err := writePortRecord(cfg.Dir, b.port.Path(), cfg.Port); err != nil {
 		return nil, fmt.Errorf("board %s: %w", cfg.Name, err)
 	}
-	b.engine = atengine.New(b.port, fw.Dialect(), atengine.WithTranscript(b.rec), atengine.WithLogger(b.log))
+	var rw io.ReadWriter = b.port
+	if cfg.Faults.Baud > 0 {
+		rw = pacedPort{b.port, uartpace.New(cfg.Faults.Baud), cfg.Faults.OnPaced}
+	}
+	b.engine = atengine.New(rw, fw.Dialect(), append([]atengine.Option{atengine.WithTranscript(b.rec), atengine.WithLogger(b.log)},
+		cfg.Faults.engineOptions()...)...)
 	b.rec.Notef("boot: %s, persona %s, port %s", kindName, persona.Name, b.port.Path())
 	// The firmware boots before any host could have the port open: its
 	// banner reaches the transcript, not a client.

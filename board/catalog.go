@@ -62,6 +62,9 @@ type Network struct {
 	// stack cannot renegotiate then fails as against the real hub
 	// (netstack.WithRenegotiationModel, FAILURE-CASES WS1). Nil: not modelled.
 	Renegotiates func(*url.URL) bool
+	// StackOptions are added to the board's network stack (the nRF91's):
+	// netstack.WithNetFaults for a load run's network faults.
+	StackOptions []netstack.Option
 }
 
 // Hardware is a board's lasting part: identity and non-volatile storage.

@@ -225,6 +225,7 @@ func newStack(nw Network, store netstack.CredentialSource, env HardwareEnv, extr
 	if env.Note != nil {
 		opts = append(opts, netstack.WithRootMappingHook(func(m netstack.RootMapping) { env.Note(m.String()) }))
 	}
+	opts = append(opts, nw.StackOptions...)
 	return netstack.New(netstack.NewEmulatorResolver(nw.Endpoint, nw.Names...), store,
 		append([]netstack.Option{netstack.WithTrustMapper(nw.Trust)}, opts...)...)
 }

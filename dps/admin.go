@@ -69,7 +69,7 @@ func (s *Service) CreateIndividualEnrollment(e IndividualEnrollment) (Individual
 		e.Created = s.opts.clock().UTC()
 	}
 	s.st.Individuals[regKey(e.RegistrationID)] = &e
-	return e, s.st.save(s.dir)
+	return e, s.saveLocked()
 }
 
 // CreateGroupEnrollment adds or replaces an enrollment group. For X.509 give
@@ -102,7 +102,7 @@ func (s *Service) CreateGroupEnrollment(g GroupEnrollment) (GroupEnrollment, err
 		g.Created = s.opts.clock().UTC()
 	}
 	s.st.Groups[g.GroupID] = &g
-	return g, s.st.save(s.dir)
+	return g, s.saveLocked()
 }
 
 func checkKeys(keys ...[]byte) error {
@@ -147,7 +147,7 @@ func (s *Service) DeleteIndividualEnrollment(registrationID string) error {
 		return fmt.Errorf("%w: individual enrollment %q", ErrNotFound, registrationID)
 	}
 	delete(s.st.Individuals, regKey(registrationID))
-	return s.st.save(s.dir)
+	return s.saveLocked()
 }
 
 // DeleteGroupEnrollment removes an enrollment group.
@@ -158,7 +158,7 @@ func (s *Service) DeleteGroupEnrollment(groupID string) error {
 		return fmt.Errorf("%w: enrollment group %q", ErrNotFound, groupID)
 	}
 	delete(s.st.Groups, groupID)
-	return s.st.save(s.dir)
+	return s.saveLocked()
 }
 
 // EnrollmentKind selects individual enrollments or groups in SetEnabled.
@@ -190,7 +190,7 @@ func (s *Service) SetEnabled(kind EnrollmentKind, id string, enabled bool) error
 	default:
 		return fmt.Errorf("%w: enrollment kind %d", ErrInvalid, kind)
 	}
-	return s.st.save(s.dir)
+	return s.saveLocked()
 }
 
 // UploadCA adds a CA certificate (root or intermediate, PEM) to the DPS
@@ -224,7 +224,7 @@ func (s *Service) UploadCA(name string, certificatePEM []byte, verified bool) (C
 		cert:             c,
 	}
 	s.st.CAs[name] = ca
-	return *ca, s.st.save(s.dir)
+	return *ca, s.saveLocked()
 }
 
 // DeleteCA removes a CA from the store. Groups that name it stay and fail
@@ -236,7 +236,7 @@ func (s *Service) DeleteCA(name string) error {
 		return fmt.Errorf("%w: certificate %q", ErrNotFound, name)
 	}
 	delete(s.st.CAs, name)
-	return s.st.save(s.dir)
+	return s.saveLocked()
 }
 
 // ListCAs returns the certificate store by name.
@@ -267,7 +267,7 @@ func (s *Service) VerificationCode(name string) (string, error) {
 	}
 	ca.VerificationCode = code
 	ca.Updated = s.opts.clock().UTC()
-	return code, s.st.save(s.dir)
+	return code, s.saveLocked()
 }
 
 // VerifyCA checks a proof-of-possession certificate (PEM) for the CA and marks
@@ -289,7 +289,7 @@ func (s *Service) VerifyCA(name string, proofPEM []byte) (CACertificate, error) 
 	ca.Verified = true
 	ca.VerificationCode = ""
 	ca.Updated = s.opts.clock().UTC()
-	return *ca, s.st.save(s.dir)
+	return *ca, s.saveLocked()
 }
 
 func (s *Service) checkProof(ca *CACertificate, proof *x509.Certificate) error {

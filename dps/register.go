@@ -83,8 +83,8 @@ func (s *Service) register(cl *mqtt.Client, sess *session, req request, payload 
 	r.Attestation = sess.att.Type
 	r.EnrollmentGroupID = groupID(sess.att)
 	r.Payload = body.Payload
-	err := s.st.save(s.dir)
 	s.mu.Unlock()
+	err := s.save()
 	if err != nil {
 		s.opts.logger.Error("dps: save registration", "error", err)
 	}
@@ -181,9 +181,9 @@ func (s *Service) finish(op *operation) []byte {
 	st.LastUpdatedDateTimeUTC = r.LastUpdated.Format(timeFormat)
 	st.ETag = r.ETag
 	op.result = mustJSON(OperationStatus{OperationID: op.id, Status: st.Status, RegistrationState: st})
-	err := s.st.save(s.dir)
 	result := op.result
 	s.mu.Unlock()
+	err := s.save()
 	if err != nil {
 		s.opts.logger.Error("dps: save registration", "error", err)
 	}
@@ -217,8 +217,8 @@ func (s *Service) recordFailure(regID string, code int, msg string) {
 	s.mu.Lock()
 	r := s.registrationLocked(regID, now)
 	r.Status, r.Substatus, r.ErrorCode, r.ErrorMessage = statusFailed, "", code, msg
-	err := s.st.save(s.dir)
 	s.mu.Unlock()
+	err := s.save()
 	if err != nil {
 		s.opts.logger.Error("dps: save registration", "error", err)
 	}

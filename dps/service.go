@@ -209,6 +209,7 @@ type Service struct {
 
 	mu       sync.Mutex
 	st       *state
+	saver    *atomicfile.Batch // keeps st on disk
 	sessions map[*mqtt.Client]*session
 	ops      map[string]*operation
 	// regQuota throttles registration requests (WithRegistrationRateLimit).
@@ -273,6 +274,7 @@ func New(dir string, a Assigner, opts ...Option) (*Service, error) {
 	}
 	s := &Service{dir: dir, lock: lock, assigner: a, opts: o, st: st,
 		sessions: map[*mqtt.Client]*session{}, ops: map[string]*operation{}, regQuota: quota.New(o.regLimit, o.regWindow)}
+	s.saver = newSaver(dir, &s.mu, st)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 
 	caps := mqtt.NewDefaultServerCapabilities()

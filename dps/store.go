@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/modemsim/modemsim/atomicfile"
@@ -148,14 +149,31 @@ func loadState(dir string) (*state, error) {
 	return st, nil
 }
 
-// save writes the state atomically (temp file + rename) so a crash never
-// leaves a half-written file.
-func (st *state) save(dir string) error {
-	b, err := json.MarshalIndent(st, "", "  ")
-	if err != nil {
-		return fmt.Errorf("dps: encode state: %w", err)
+// newSaver keeps dir/dps.json in step with st, written atomically (temp
+// file + rename) so a crash never leaves a half-written file, and shared
+// among concurrent registrations (atomicfile.Batch).
+func newSaver(dir string, mu *sync.Mutex, st *state) *atomicfile.Batch {
+	return atomicfile.NewBatch(filepath.Join(dir, stateFile), mu, func() ([]byte, error) {
+		b, err := json.MarshalIndent(st, "", "  ")
+		if err != nil {
+			return nil, fmt.Errorf("dps: encode state: %w", err)
+		}
+		return b, nil
+	})
+}
+
+// saveLocked writes the state now; s.mu must be held.
+func (s *Service) saveLocked() error {
+	if err := s.saver.SaveLocked(); err != nil {
+		return fmt.Errorf("dps: save state: %w", err)
 	}
-	if err := atomicfile.Write(filepath.Join(dir, stateFile), b); err != nil {
+	return nil
+}
+
+// save writes the state with every change made before it; s.mu must not
+// be held.
+func (s *Service) save() error {
+	if err := s.saver.Save(); err != nil {
 		return fmt.Errorf("dps: save state: %w", err)
 	}
 	return nil

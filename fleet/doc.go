@@ -98,6 +98,27 @@
 // "pem: |-" in none, which changes the SHA-256 the board lists. Whether a
 // type may be written is for the board to decide.
 //
+// # Faults
+//
+// An optional faults: section sets what `modemsim load` injects (`modemsim
+// run` ignores it). Every key is optional and every fault is off when left
+// out; injection is deterministic from seed (or --seed), so a run can be
+// repeated:
+//
+//	faults:
+//	  seed: 42                     # integer; --seed overrides it
+//	  latency: 20ms                # added to every device connection, each direction (0s–10s)
+//	  drop_rate: 0.02              # fraction of device connections the network cuts (0–1)
+//	  baud: 115200                 # board output paced as a UART (8N1); 0 or a rate of the nRF91 UARTE
+//	  cme_error_rate: 0.05         # fraction of host AT commands answered +CME ERROR without being run
+//	  cme_error: 528               # that code (default 528, the power-off warning)
+//	  registration_loss_rate: 0.1  # fraction of boards that lose LTE registration once, as the hub connects
+//	  regain_after: 500ms          # and register again after this long (default 500ms, more than 0s)
+//
+// Durations are Go durations in a string ("20ms", "1.5s"); rates are
+// numbers from 0 to 1; baud is one of UARTBaudRates. Unknown keys and
+// values out of range are errors with their line.
+//
 // # Paths
 //
 // state, transcript files and credential files are relative to the fleet

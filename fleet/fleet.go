@@ -50,6 +50,8 @@ type File struct {
 	State string
 	// Boards are the boards in file order, templates expanded in place.
 	Boards []Spec
+	// Faults is the faults: section (modemsim load); nil when there is none.
+	Faults *Faults
 }
 
 // Spec is one board, with templates rendered and defaults applied.
@@ -129,7 +131,7 @@ func Parse(data []byte, baseDir string) (*File, error) {
 
 // Keys each mapping of the file may hold.
 var (
-	topKeys        = []string{"state", "defaults", "boards"}
+	topKeys        = []string{"state", "defaults", "faults", "boards"}
 	boardKeys      = []string{"name", "count", "kind", "persona", "hardware", "firmware", "link", "device_node", "transcript", "transcript_tail", "credentials"}
 	defaultKeys    = slices.DeleteFunc(slices.Clone(boardKeys), func(k string) bool { return k == "name" || k == "count" })
 	credentialKeys = []string{"tag", "type", "file", "pem"}

@@ -244,7 +244,7 @@ func TestParseErrors(t *testing.T) {
 		{"colon in a plain value", "boards:\n  - name: a\n    kind: b: c\n", 3, "", "mapping values are not allowed"},
 		{"two documents", "boards: [{name: a}]\n---\nboards: [{name: b}]\n", 2, "", "one YAML document"},
 		{"top is a list", "- a\n", 1, "", "must be a mapping"},
-		{"unknown top-level key", "boards: [{name: a}]\nboard: x\n", 2, "board", "unknown key (want one of state, defaults, boards)"},
+		{"unknown top-level key", "boards: [{name: a}]\nboard: x\n", 2, "board", "unknown key (want one of state, defaults, faults, boards)"},
 		{"no boards", "state: x\n", 1, "boards", "is required"},
 		{"boards not a list", "boards: {name: a}\n", 1, "boards", "must be a list"},
 		{"empty board list", "boards: []\n", 1, "boards", "the list is empty"},

@@ -87,6 +87,9 @@ func (p *parser) parseDocument(data []byte) *File {
 			f.State = p.resolve(s)
 		}
 	}
+	if n := fields["faults"]; n != nil {
+		f.Faults = p.faults(n)
+	}
 	var defaults *entry
 	if n := fields["defaults"]; n != nil {
 		defaults = p.entry(n, "defaults", defaultKeys)

@@ -79,17 +79,23 @@ func (s *Service) CreateDevice(spec DeviceSpec) (Device, error) {
 		return Device{}, err
 	}
 	s.reg.mu.Lock()
-	defer s.reg.mu.Unlock()
 	if _, ok := s.reg.st.Devices[d.ID]; ok {
+		s.reg.mu.Unlock()
 		return Device{}, fmt.Errorf("%w: device %q", ErrExists, d.ID)
 	}
 	s.reg.st.Devices[d.ID] = &d
-	if err := s.reg.saveLocked(); err != nil {
-		delete(s.reg.st.Devices, d.ID)
+	out := cloneDevice(&d)
+	s.reg.mu.Unlock()
+	if err := s.reg.save(); err != nil {
+		s.reg.mu.Lock()
+		if s.reg.st.Devices[d.ID] == &d { // not replaced meanwhile
+			delete(s.reg.st.Devices, d.ID)
+		}
+		s.reg.mu.Unlock()
 		return Device{}, err
 	}
-	s.cfg.log.Info("hub: device created", "device", d.ID, "auth", d.Auth)
-	return cloneDevice(&d), nil
+	s.cfg.log.Info("hub: device created", "device", out.ID, "auth", out.Auth)
+	return out, nil
 }
 
 // Device returns one device.

@@ -147,6 +147,7 @@ type state struct {
 
 // registry is the persisted device registry and CA store.
 type registry struct {
+	batch *atomicfile.Batch // keeps st in path
 	mu    sync.Mutex
 	path  string
 	st    state
@@ -158,6 +159,13 @@ func openRegistry(dir string) (*registry, error) {
 		return nil, fmt.Errorf("hub: state dir: %w", err)
 	}
 	r := &registry{path: filepath.Join(dir, "registry.json"), certs: map[string]*x509.Certificate{}}
+	r.batch = atomicfile.NewBatch(r.path, &r.mu, func() ([]byte, error) {
+		b, err := json.MarshalIndent(r.st, "", "  ")
+		if err != nil {
+			return nil, fmt.Errorf("hub: encode registry: %w", err)
+		}
+		return b, nil
+	})
 	b, err := os.ReadFile(r.path)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -194,13 +202,18 @@ func openRegistry(dir string) (*registry, error) {
 	return r, nil
 }
 
-// saveLocked writes the state atomically and durably.
+// saveLocked writes the state atomically and durably; r.mu must be held.
 func (r *registry) saveLocked() error {
-	b, err := json.MarshalIndent(r.st, "", "  ")
-	if err != nil {
-		return fmt.Errorf("hub: encode registry: %w", err)
+	if err := r.batch.SaveLocked(); err != nil {
+		return fmt.Errorf("hub: write registry: %w", err)
 	}
-	if err := atomicfile.Write(r.path, b); err != nil {
+	return nil
+}
+
+// save writes the state with every change made before it, sharing the
+// write with concurrent changes; r.mu must not be held.
+func (r *registry) save() error {
+	if err := r.batch.Save(); err != nil {
 		return fmt.Errorf("hub: write registry: %w", err)
 	}
 	return nil
@@ -229,21 +242,28 @@ func (r *registry) policy(name string) (Policy, bool) {
 // update applies fn to a device under the lock and persists.
 func (r *registry) update(id string, fn func(d *Device) error) (Device, error) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	d, ok := r.st.Devices[id]
 	if !ok {
+		r.mu.Unlock()
 		return Device{}, fmt.Errorf("%w: device %q", ErrNotFound, id)
 	}
 	nd := cloneDevice(d)
 	if err := fn(&nd); err != nil {
+		r.mu.Unlock()
 		return Device{}, err
 	}
 	r.st.Devices[id] = &nd
-	if err := r.saveLocked(); err != nil {
-		r.st.Devices[id] = d
+	out := cloneDevice(&nd)
+	r.mu.Unlock()
+	if err := r.save(); err != nil {
+		r.mu.Lock()
+		if r.st.Devices[id] == &nd { // not changed again meanwhile
+			r.st.Devices[id] = d
+		}
+		r.mu.Unlock()
 		return Device{}, err
 	}
-	return cloneDevice(&nd), nil
+	return out, nil
 }
 
 // caPools returns the verified CAs, all CAs, and the CA names by certificate.

@@ -81,6 +81,14 @@
 // error types by one table (ClassRules): x509, crypto/tls, net/syscall,
 // DNS, WebSocket upgrade, CONNACK. Classify works on any error.
 //
+// # Faults (load runs)
+//
+// WithNetFaults puts a loopback relay of its own under every connection
+// the stack opens: it delays each chunk by a latency in each direction,
+// cuts chosen connections after a number of bytes, and refuses the
+// connections the device has no network for (a lost registration). TLS
+// stays end to end. `modemsim load` draws the choices from a seed.
+//
 // # A real IoT Hub (opt-in)
 //
 // NewRealHub uses real DNS and the stored roots as they are (no mapping),

@@ -54,6 +54,7 @@ func commands() []command {
 		{"cleanup", "remove links and device nodes that killed boards left behind", runCleanup},
 		{"hub", "run the Azure IoT Hub + DPS emulator, or administer it", runHub},
 		{"demo", "replay a forum failure case: list them, run one in the terminal or as a page", runDemo},
+		{"load", "drive a fleet through %KEYGEN provisioning, DPS, hub and telemetry, with faults; print latencies", runLoad},
 		{"version", "print the modemsim version", runVersion},
 		{"help", "show the help of modemsim or of a command: help <command> [<subcommand>…]", nil}, // run by run itself
 	}
