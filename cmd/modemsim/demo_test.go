@@ -54,8 +54,10 @@ func TestDemoRunsACaseStepByStep(t *testing.T) {
 	for i, s := range c.Steps {
 		assert.Contains(t, text, "[Enter] step "+string(rune('1'+i))+": "+s.Say)
 	}
-	assert.Contains(t, text, "host> nrfcredstore --cmd-type tls_cred_shell write 10 SERV")
-	assert.Contains(t, text, "nrf7002dk| 10,SERV,lbKhd+LYbq1HrIngYNmRaf7+cHCGpMyFGuuBMjneeik=,0")
+	assert.Contains(t, text, "host>   client-cert.pem: cstr:ca:My Root CA")
+	assert.Contains(t, text, "nrf7002dk| <err> azure_iot_hub: Connection was rejected with return code 5")
+	assert.Contains(t, text, "hub reason: x509-common-name nrf7002dk-01")
+	assert.Contains(t, text, "nrf7002dk| <inf> azure_iot_hub_sample: AZURE_IOT_HUB_EVT_CONNECTED")
 	assert.Contains(t, text, "W3 ended as its feature asserts")
 	b, err := os.ReadFile(page)
 	require.NoError(t, err)
