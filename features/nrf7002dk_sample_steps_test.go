@@ -17,6 +17,7 @@ import (
 	"github.com/modemsim/modemsim/hub"
 	"github.com/modemsim/modemsim/persona/azuresample"
 	"github.com/modemsim/modemsim/persona/zshell"
+	"github.com/modemsim/modemsim/scenarios"
 )
 
 // The nRF7002 DK scenarios: the board on the hub's network with the
@@ -36,7 +37,7 @@ func (w *world) registerNRF7002DKSample(sc *godog.ScenarioContext, a *azureWorld
 		return w.nrf7002dkOnNetwork(knobs)
 	})
 	sc.Step(`^the application's mqtt-certs.h is the forum's$`, func() error {
-		b, err := os.ReadFile(filepath.Join("..", "mqttcerts", "testdata", "mqtt-certs.h"))
+		b, err := scenarios.File("mqtt-certs.h")
 		if err != nil {
 			return err
 		}
@@ -56,7 +57,7 @@ func (w *world) registerNRF7002DKSample(sc *godog.ScenarioContext, a *azureWorld
 		return w.appFile(file+".pem", cStringLines(b))
 	})
 	sc.Step(`^the application's ca-cert\.pem is the file "([^"]*)"$`, func(name string) error {
-		b, err := os.ReadFile(filepath.Join("..", "mqttcerts", "testdata", name))
+		b, err := scenarios.File(name)
 		if err != nil {
 			return err
 		}

@@ -16,7 +16,8 @@ import (
 
 func readFile(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
+	// The forum's files live with the cases that replay them (scenarios/files).
+	b, err := os.ReadFile(filepath.Join("..", "scenarios", "files", name))
 	require.NoError(t, err)
 	return b
 }

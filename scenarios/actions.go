@@ -29,8 +29,9 @@ import (
 )
 
 // files are the certificates and sources the cases use: public roots as
-// Debian ships them (pki/testdata), the forum's files (features/testdata,
-// mqttcerts/testdata). Embedded, so `modemsim demo` runs anywhere.
+// Debian ships them (copies of pki/testdata) and the forum threads' files,
+// whose only copy is here (files/README.md). Embedded, so `modemsim demo`
+// runs anywhere.
 //
 //go:embed files
 var files embed.FS

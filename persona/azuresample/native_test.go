@@ -188,9 +188,9 @@ static const unsigned char device_certificate[] = { "" };
 // W1 and W2 as the sample's native sockets report them, by backend and
 // header: errno, and the net_sock_tls line with CONFIG_NET_LOG.
 func TestNativeSocketsW1W2(t *testing.T) {
-	labels, err := os.ReadFile(filepath.Join("..", "..", "mqttcerts", "testdata", "ca-cert-ca-labels.pem"))
+	labels, err := os.ReadFile(filepath.Join("..", "..", "scenarios", "files", "ca-cert-ca-labels.pem"))
 	require.NoError(t, err)
-	forum, err := os.ReadFile(filepath.Join("..", "..", "mqttcerts", "testdata", "mqtt-certs.h"))
+	forum, err := os.ReadFile(filepath.Join("..", "..", "scenarios", "files", "mqtt-certs.h"))
 	require.NoError(t, err)
 	tests := []struct {
 		name   string
