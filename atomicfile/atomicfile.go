@@ -71,6 +71,31 @@ func Write(path string, data []byte) error {
 	return nil
 }
 
+// WriteUnsynced replaces path with data atomically against a process crash
+// (temporary file, rename) but syncs nothing, so a power loss may lose it.
+// It is for files derived from durable state and written again when missing
+// (a layout README, an exported public key): their fsyncs were a third of a
+// fresh board's start.
+func WriteUnsynced(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+tmpInfix+"*")
+	if err != nil {
+		return fmt.Errorf("atomicfile: %w", err)
+	}
+	tmp := f.Name()
+	_, werr := f.Write(data)
+	cerr := f.Close()
+	if err := errors.Join(werr, cerr); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("atomicfile: write %s: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("atomicfile: replace %s: %w", path, err)
+	}
+	return nil
+}
+
 // SyncDir makes renames, creations and removals in dir durable.
 func SyncDir(dir string) error {
 	d, err := os.Open(dir)

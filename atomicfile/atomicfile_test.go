@@ -166,3 +166,21 @@ func TestHeldBy(t *testing.T) {
 	require.NoError(t, l.Release())
 	assert.Zero(t, HeldBy(dir))
 }
+
+func TestWriteUnsynced(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "README.txt")
+	for _, content := range []string{"first", "second, longer", "3"} {
+		require.NoError(t, WriteUnsynced(path, []byte(content)))
+		got, err := os.ReadFile(path)
+		require.NoError(t, err)
+		assert.Equal(t, content, string(got))
+		st, err := os.Stat(path)
+		require.NoError(t, err)
+		assert.Equal(t, os.FileMode(0o600), st.Mode().Perm())
+		entries, err := os.ReadDir(dir)
+		require.NoError(t, err)
+		assert.Len(t, entries, 1, "no temp file left behind")
+	}
+	assert.Error(t, WriteUnsynced(filepath.Join(dir, "missing", "x"), []byte("x")))
+}

@@ -231,3 +231,24 @@ func assertQuiet(t *testing.T, s *hosttool.Serial, d time.Duration, format strin
 		t.Errorf(format+": %d bytes, starting %q", append(args, len(got), got[:min(len(got), 60)])...)
 	}
 }
+
+// The identity public key is exported for verifiers, derived from the key
+// and written without fsync: a board whose file is gone exports it again.
+func TestIdentityPublicKeyIsExportedAgainWhenMissing(t *testing.T) {
+	dir := t.TempDir()
+	b, err := NewCatalog().Open(Config{Dir: dir})
+	require.NoError(t, err)
+	require.NoError(t, b.Close())
+	path := filepath.Join(dir, identityPubFile)
+	first, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Contains(t, string(first), "-----BEGIN PUBLIC KEY-----")
+
+	require.NoError(t, os.Remove(path))
+	b, err = NewCatalog().Open(Config{Dir: dir})
+	require.NoError(t, err)
+	require.NoError(t, b.Close())
+	again, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, first, again, "the same key, exported again")
+}

@@ -815,3 +815,28 @@ func TestCloseThenReopenWhileForking(t *testing.T) {
 		require.NoError(t, s.Close())
 	}
 }
+
+// MakeTagDirs prepares new sec_tag directories with one sync; an empty one
+// holds no slot, before or after a reopen, and a Put into it works.
+func TestMakeTagDirs(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir)
+	require.NoError(t, err)
+	require.NoError(t, s.Put(Key{7, 0}, []byte("seven")))
+	require.NoError(t, s.MakeTagDirs(7, 4294967292, 4294967293))
+	for _, tag := range []string{"4294967292", "4294967293"} {
+		st, err := os.Stat(filepath.Join(dir, tag))
+		require.NoError(t, err, tag)
+		assert.True(t, st.IsDir())
+	}
+	assert.Equal(t, []Key{{7, 0}}, keysOf(s.List(AnyFilter())))
+	require.NoError(t, s.Put(Key{4294967292, 10}, []byte("root")))
+	require.NoError(t, s.Close())
+
+	s, err = Open(dir)
+	require.NoError(t, err)
+	defer s.Close()
+	assert.Equal(t, []Key{{7, 0}, {4294967292, 10}}, keysOf(s.List(AnyFilter())), "the empty 4294967293 holds nothing")
+	require.NoError(t, s.Close())
+	assert.ErrorIs(t, s.MakeTagDirs(1), ErrClosed)
+}

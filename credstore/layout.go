@@ -2,6 +2,7 @@ package credstore
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -92,8 +93,37 @@ func (s *Store) writeReadme() error {
 	if !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	_, err = atomicWrite(s.dir, readmeName, []byte(readmeText))
-	return err
+	// Documentation, written again when missing: no fsync (atomicfile.WriteUnsynced).
+	return atomicfile.WriteUnsynced(filepath.Join(s.dir, readmeName), []byte(readmeText))
+}
+
+// MakeTagDirs creates the sec_tag directories of tags that have none, with
+// one sync of the store's directory for all of them, so that first writes
+// to several new tags (a new board's seeded entries) do not sync it once
+// each. An empty sec_tag directory holds no slot.
+func (s *Store) MakeTagDirs(tags ...uint32) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return fmt.Errorf("credstore: make tag directories: %w", ErrClosed)
+	}
+	made := false
+	for _, tag := range tags {
+		switch err := os.Mkdir(filepath.Join(s.dir, formatTag(tag)), dirPerm); {
+		case err == nil:
+			made = true
+		case errors.Is(err, fs.ErrExist):
+		default:
+			return fmt.Errorf("credstore: make tag directory %d: %w", tag, err)
+		}
+	}
+	if !made {
+		return nil
+	}
+	if err := atomicfile.SyncDir(s.dir); err != nil {
+		return fmt.Errorf("credstore: make tag directories: %w", err)
+	}
+	return nil
 }
 
 // writeSlot makes data the content of slot k. visible reports whether the slot file now

@@ -36,6 +36,13 @@ func SeedNordicCredentials(r io.Reader, store *credstore.Store, model Model, ide
 	if !model.SeedsNordic {
 		return nil
 	}
+	tags := make([]uint32, len(nordicReserved))
+	for i, e := range nordicReserved {
+		tags[i] = e.Tag
+	}
+	if err := store.MakeTagDirs(tags...); err != nil { // one directory sync for the three
+		return fmt.Errorf("seed: %w", err)
+	}
 	for _, e := range nordicReserved {
 		key := credstore.Key{Tag: e.Tag, Type: e.Type}
 		if _, err := store.Get(key); err == nil {
