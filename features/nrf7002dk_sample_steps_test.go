@@ -15,6 +15,7 @@ import (
 	"github.com/modemsim/modemsim/firmware"
 	"github.com/modemsim/modemsim/hosttool"
 	"github.com/modemsim/modemsim/hub"
+	"github.com/modemsim/modemsim/mqttcerts"
 	"github.com/modemsim/modemsim/persona/azuresample"
 	"github.com/modemsim/modemsim/persona/zshell"
 	"github.com/modemsim/modemsim/scenarios"
@@ -54,7 +55,7 @@ func (w *world) registerNRF7002DKSample(sc *godog.ScenarioContext, a *azureWorld
 		if err != nil {
 			return err
 		}
-		return w.appFile(file+".pem", cStringLines(b))
+		return w.appFile(file+".pem", mqttcerts.CStringLines(b))
 	})
 	sc.Step(`^the application's ca-cert\.pem is the file "([^"]*)"$`, func(name string) error {
 		b, err := scenarios.File(name)
@@ -225,16 +226,6 @@ func (w *world) pemOf(what string) ([]byte, error) {
 		return ca.KeyPEM()
 	}
 	return nil, fmt.Errorf("unknown PEM %q", what)
-}
-
-// cStringLines writes a PEM as the forum post's files are written: one C
-// string literal per line, each ending in \n.
-func cStringLines(pem []byte) []byte {
-	var b strings.Builder
-	for _, l := range strings.Split(strings.TrimRight(string(pem), "\n"), "\n") {
-		fmt.Fprintf(&b, "\"%s\\n\"\n", strings.TrimRight(l, "\r"))
-	}
-	return []byte(b.String())
 }
 
 // debugLogger shows the boards' own log (why a connect failed, what the

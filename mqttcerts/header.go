@@ -440,3 +440,14 @@ func arrayDef(t []token) (Array, int, error) {
 	a.Bytes = data
 	return a, k, nil
 }
+
+// CStringLines writes a PEM file as the forum post's files are written for
+// mqtt-certs.h to #include: one C string literal per line, each ending in
+// \n (the inverse of what Parse reads; CR line ends are dropped).
+func CStringLines(pem []byte) []byte {
+	var b strings.Builder
+	for _, l := range strings.Split(strings.TrimRight(string(pem), "\n"), "\n") {
+		fmt.Fprintf(&b, "\"%s\\n\"\n", strings.TrimRight(l, "\r"))
+	}
+	return []byte(b.String())
+}

@@ -1,6 +1,7 @@
 package mqttcerts
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -192,4 +193,11 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// CStringLines writes the forum's ca-cert.pem from the PEM it was made of.
+func TestCStringLinesWritesTheForumFile(t *testing.T) {
+	assert.Equal(t, string(readFile(t, "ca-cert-fixed.pem")), string(CStringLines(readFile(t, "DigiCert_Global_Root_G2.pem"))))
+	crlf := bytes.ReplaceAll(readFile(t, "DigiCert_Global_Root_G2.pem"), []byte("\n"), []byte("\r\n"))
+	assert.Equal(t, string(readFile(t, "ca-cert-fixed.pem")), string(CStringLines(crlf)), "CR line ends dropped")
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/modemsim/modemsim/firmware"
 	"github.com/modemsim/modemsim/hosttool"
 	"github.com/modemsim/modemsim/modemkey"
+	"github.com/modemsim/modemsim/mqttcerts"
 	"github.com/modemsim/modemsim/persona/azuresample"
 	"github.com/modemsim/modemsim/pki"
 	"github.com/modemsim/modemsim/sas"
@@ -143,7 +144,7 @@ func (r *run) content(src string) ([]byte, error) {
 	case "cstr":
 		// cstr:<source>: the source as C string-literal lines (mqtt-certs.h's PEM files).
 		b, err := r.content(arg)
-		return cStrings(b), err
+		return mqttcerts.CStringLines(b), err
 	case "hex":
 		return hex.DecodeString(strings.ReplaceAll(arg, " ", ""))
 	case "text":
@@ -633,17 +634,7 @@ func (f FlashSample) do(_ context.Context, r *run, b *boardRun) (string, error) 
 // user's), which replaces the sample's.
 const dkBoardConfFile = "nrf7002dk_nrf5340_cpuapp.conf"
 
-// cStrings writes a PEM as the forum post's files are: one C string literal
-// per line, each ending in \n.
-func cStrings(pem []byte) []byte {
-	var b strings.Builder
-	for _, l := range strings.Split(strings.TrimRight(string(pem), "\n"), "\n") {
-		fmt.Fprintf(&b, "\"%s\\n\"\n", strings.TrimRight(l, "\r"))
-	}
-	return []byte(b.String())
-}
-
-// cStringsPEM undoes cStrings for the chains a demo shows (a file that is
+// cStringsPEM undoes mqttcerts.CStringLines for the chains a demo shows (a file that is
 // not C string lines comes back as it is).
 func cStringsPEM(data []byte) []byte {
 	var out []string
