@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -56,6 +57,12 @@ func demo(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer)
 	c, err := scenarios.Lookup(id)
 	if err != nil {
 		return usagef(fs, "unknown case %q (valid: %s)", id, strings.Join(scenarios.IDs(), ", "))
+	}
+	if *htmlPath != "" {
+		// Refuse a page that cannot be written before the demo runs, not after.
+		if st, err := os.Stat(filepath.Dir(*htmlPath)); err != nil || !st.IsDir() {
+			return fmt.Errorf("--html %s: no directory %s to write it in", *htmlPath, filepath.Dir(*htmlPath))
+		}
 	}
 	opts := scenarios.Options{AfterStep: func(sr scenarios.StepResult) { printStep(stdout, sr) }}
 	if *pkiDir != "" {

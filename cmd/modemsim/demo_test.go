@@ -41,6 +41,14 @@ func TestDemoUsageErrors(t *testing.T) {
 	}
 }
 
+// A page that cannot be written is refused before the demo runs.
+func TestDemoRefusesAnUnwritablePageFirst(t *testing.T) {
+	var out strings.Builder
+	err := demo(context.Background(), []string{"D4", "--html", filepath.Join(t.TempDir(), "missing", "d4.html")}, strings.NewReader(""), &out)
+	require.ErrorContains(t, err, "no directory")
+	assert.Empty(t, out.String(), "nothing ran: not even the case's heading")
+}
+
 // TestDemoRunsACaseStepByStep runs W3 (no hub: quick) with --step, Enter
 // given for each step, and --html after the case.
 func TestDemoRunsACaseStepByStep(t *testing.T) {
