@@ -96,7 +96,7 @@ func (c *Catalog) addNRF7002DK() {
 		Description: "a Zephyr application with the shell: cred (TLS credentials), wifi, kernel",
 		Flash: func(hw Hardware, k firmware.Knobs) (firmware.Firmware, error) {
 			n := hw.(*NRF7002DK)
-			return flashZephyrShell(k, zshell.Hardware{Store: n.store, WiFi: true, Networks: []zshell.AccessPoint{n.ap}})
+			return flashZephyrShell(k, n.shellHardware())
 		},
 	})
 	c.AddPersona(&Persona{
@@ -119,8 +119,7 @@ func (c *Catalog) addNRF7002DK() {
 				Shell: func(banner string) (firmware.Firmware, error) {
 					// CONFIG_SHELL: the Zephyr shell with the TLS credentials
 					// and Wi-Fi commands shares the console with the sample.
-					return zshell.New(zshell.Options{Banner: banner},
-						zshell.Hardware{Store: n.store, WiFi: true, Networks: []zshell.AccessPoint{n.ap}, Clock: n.env.Clock})
+					return zshell.New(zshell.Options{Banner: banner}, n.shellHardware())
 				},
 				Board: azuresample.NRF7002DKConf, Clock: n.env.Clock, Logger: n.env.Logger,
 				StateDir: filepath.Join(n.dir, "azure_iot_hub"),
@@ -331,6 +330,12 @@ func (n *NRF7002DK) AccessPoint() zshell.AccessPoint { return n.ap }
 func (n *NRF7002DK) MAC() string { return n.id.MAC }
 
 // SlotTypes is the store's numbering (Zephyr's tls_credential_type).
+// shellHardware is what the Zephyr shell sees of the board: its credential
+// store, its Wi-Fi radio with the access point in range, and its clock.
+func (n *NRF7002DK) shellHardware() zshell.Hardware {
+	return zshell.Hardware{Store: n.store, WiFi: true, Networks: []zshell.AccessPoint{n.ap}, Clock: n.env.Clock}
+}
+
 func (n *NRF7002DK) SlotTypes() netstack.SlotTypes { return nrf7002dkSlotTypes }
 
 func describeNRF7002DK(id nrf7002dkIdentity) Description {

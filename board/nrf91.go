@@ -189,22 +189,18 @@ func openNRF91(dir string, k firmware.Knobs, env HardwareEnv) (_ Hardware, err e
 			_ = hw.store.Close()
 		}
 	}()
+	pub, err := idKey.PublicKeyPEM()
+	if err != nil {
+		return nil, err
+	}
 	pubPath := filepath.Join(dir, identityPubFile)
 	if _, statErr := os.Stat(pubPath); created || errors.Is(statErr, os.ErrNotExist) {
-		pub, err := idKey.PublicKeyPEM()
-		if err != nil {
-			return nil, err
-		}
 		// Derived from the key and exported again when missing: no fsync.
 		if err := atomicfile.WriteUnsynced(pubPath, pub); err != nil {
 			return nil, fmt.Errorf("export identity public key: %w", err)
 		}
 	}
 	if created {
-		pub, err := idKey.PublicKeyPEM()
-		if err != nil {
-			return nil, err
-		}
 		model, _ := nrf91modem.LookupModel(id.Model)
 		if err := nrf91modem.SeedNordicCredentials(rand.Reader, hw.store, model, pub); err != nil {
 			return nil, err
